@@ -1,0 +1,40 @@
+# Every target bootstraps .venv on first use, so a fresh clone needs only Python.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+NAME ?= digits_cnn
+ARGS ?=
+RUNS ?= runs
+PORT ?= 6006
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help install recipe list tensorboard test lint
+
+help:
+	@echo "make recipe [NAME=digits_cnn] [ARGS=\"epochs=5 optimizer.learning_rate=0.01\"]"
+	@echo "make list | make tensorboard [PORT=6006] | make test | make lint | make install"
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+recipe: $(STAMP)
+	@$(PY) -m engine recipe $(NAME) $(ARGS) --runs-dir $(RUNS)
+
+list: $(STAMP)
+	@$(PY) -m engine list
+
+tensorboard: $(STAMP)
+	@mkdir -p $(RUNS)
+	$(VENV)/bin/tensorboard --logdir $(RUNS) --host 127.0.0.1 --port $(PORT)
+
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .

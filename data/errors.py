@@ -1,0 +1,9 @@
+"""The error raised for data a recipe cannot use."""
+
+
+class DataError(ValueError):
+    """A data source, split or preprocessing step that cannot work as declared.
+
+    Its message says what was wrong and how to fix it; the command line prints it alone
+    and exits with code 2.
+    """

@@ -1,0 +1,167 @@
+"""Preprocessing steps declared in a recipe, each fitted on the training split only.
+
+A step is written `{"name": "<step>", <arguments>}` in `data.preprocessing`, for example
+`{"name": "standardize"}` or `{"name": "reshape", "shape": [8, 8, 1]}`. Statistics (means,
+deviations) are learned from the training features or targets and then applied unchanged to
+validation and test, so nothing leaks from the held-out parts.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from sklearn.preprocessing import StandardScaler
+
+from data.errors import DataError
+from data.sources import CLASSIFICATION, REGRESSION
+
+Arrays = tuple[np.ndarray, np.ndarray]
+
+
+class Step:
+    """A preprocessing step: `fit` on the training arrays, then `transform` any split."""
+
+    def fit(self, features: np.ndarray, targets: np.ndarray, task: str) -> None:
+        """Learn what the step needs from the training split (most steps need nothing)."""
+
+    def transform(self, features: np.ndarray, targets: np.ndarray) -> Arrays:
+        raise NotImplementedError
+
+    def describe(self) -> dict[str, Any]:
+        """What the step learned, for the run report."""
+        return {}
+
+
+_STEPS: dict[str, type[Step]] = {}
+
+
+def register_step(name: str) -> Callable:
+    def decorate(cls: type[Step]) -> type[Step]:
+        _STEPS[name] = cls
+        return cls
+
+    return decorate
+
+
+def list_steps() -> list[str]:
+    return sorted(_STEPS)
+
+
+def step_arguments(name: str) -> dict[str, Any]:
+    """The arguments a step accepts, with their defaults (None where required)."""
+    if name not in _STEPS:
+        return {}
+    parameters = inspect.signature(_STEPS[name]).parameters
+    return {
+        key: (None if parameter.default is inspect.Parameter.empty else parameter.default)
+        for key, parameter in parameters.items()
+    }
+
+
+def build_step(config: Any) -> Step:
+    """A step object from its `{"name": ..., ...}` declaration."""
+    if isinstance(config, str):
+        config = {"name": config}
+    if not isinstance(config, dict) or "name" not in config:
+        raise DataError(
+            f"Each `data.preprocessing` step must look like {{'name': 'standardize', ...}}. Received: {config!r}"
+        )
+    arguments = {key: value for key, value in config.items() if key != "name"}
+    name = config["name"]
+    if name not in _STEPS:
+        raise DataError(
+            f"`data.preprocessing` step must be one of {', '.join(list_steps())}. Received: name={name!r}"
+        )
+    try:
+        return _STEPS[name](**arguments)
+    except TypeError as error:
+        raise DataError(f"Preprocessing step {name!r} was given arguments it does not take: {error}") from None
+
+
+@register_step("rescale")
+class Rescale(Step):
+    """features * scale + offset, e.g. scale=1/16 for pixel values 0-16."""
+
+    def __init__(self, scale: float = 1.0, offset: float = 0.0):
+        self.scale, self.offset = float(scale), float(offset)
+
+    def transform(self, features, targets):
+        return (features * self.scale + self.offset).astype("float32"), targets
+
+
+@register_step("standardize")
+class Standardize(Step):
+    """Zero mean, unit variance per feature, using the training split's statistics."""
+
+    def __init__(self):
+        self.scaler = StandardScaler()
+
+    def fit(self, features, targets, task):
+        self.scaler.fit(features.reshape(len(features), -1))
+
+    def transform(self, features, targets):
+        flat = self.scaler.transform(features.reshape(len(features), -1))
+        return flat.reshape(features.shape).astype("float32"), targets
+
+    def describe(self):
+        return {"features": int(self.scaler.n_features_in_)}
+
+
+@register_step("reshape")
+class Reshape(Step):
+    """Give each sample the shape `shape`, e.g. [8, 8, 1] for an image with one channel."""
+
+    def __init__(self, shape: list | None = None):
+        if not isinstance(shape, (list, tuple)) or not all(isinstance(size, int) for size in shape):
+            raise DataError(f"Preprocessing step 'reshape' needs shape=[...] of whole numbers. Received: {shape!r}")
+        self.shape = tuple(shape)
+
+    def fit(self, features, targets, task):
+        per_sample = int(np.prod(features.shape[1:]))
+        if int(np.prod(self.shape)) != per_sample:
+            raise DataError(
+                f"Preprocessing step 'reshape' cannot turn samples of shape {list(features.shape[1:])} "
+                f"({per_sample} values) into shape {list(self.shape)}."
+            )
+
+    def transform(self, features, targets):
+        return features.reshape((len(features), *self.shape)), targets
+
+
+@register_step("one_hot_labels")
+class OneHotLabels(Step):
+    """Integer class labels to one-hot rows, for categorical (not sparse) cross-entropy."""
+
+    def __init__(self):
+        self.num_classes = 0
+
+    def fit(self, features, targets, task):
+        if task != CLASSIFICATION:
+            raise DataError("Preprocessing step 'one_hot_labels' needs a classification source.")
+        self.num_classes = int(targets.max()) + 1
+
+    def transform(self, features, targets):
+        return features, np.eye(self.num_classes, dtype="float32")[targets]
+
+
+@register_step("standardize_targets")
+class StandardizeTargets(Step):
+    """Zero-mean, unit-variance regression targets (training statistics), so losses start near 1."""
+
+    def __init__(self):
+        self.scaler = StandardScaler()
+
+    def fit(self, features, targets, task):
+        if task != REGRESSION:
+            raise DataError("Preprocessing step 'standardize_targets' needs a regression source.")
+        self.scaler.fit(targets.reshape(len(targets), -1))
+
+    def transform(self, features, targets):
+        scaled = self.scaler.transform(targets.reshape(len(targets), -1)).reshape(targets.shape)
+        return features, scaled.astype("float32")
+
+    def describe(self):
+        return {"target_mean": self.scaler.mean_.tolist(), "target_std": self.scaler.scale_.tolist()}

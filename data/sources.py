@@ -1,0 +1,123 @@
+"""Data sources: one registry of loaders, each returning a `Dataset` of NumPy arrays.
+
+A loader is a function decorated with `@register_source("name")`; its keyword arguments
+are what a recipe's `data.args` may set. The foundation ships scikit-learn's bundled sets,
+which install with the package and need no network.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn import datasets as sklearn_datasets
+
+from data.errors import DataError
+
+CLASSIFICATION = "classification"
+REGRESSION = "regression"
+
+
+@dataclass
+class Dataset:
+    """Features and targets of one data set, before any split."""
+
+    features: np.ndarray
+    targets: np.ndarray
+    task: str
+    class_names: list[str] = field(default_factory=list)
+    feature_names: list[str] = field(default_factory=list)
+    description: str = ""
+
+
+_SOURCES: dict[str, Callable[..., Dataset]] = {}
+
+
+def register_source(name: str) -> Callable:
+    """Register a loader under `name`."""
+
+    def decorate(loader: Callable[..., Dataset]) -> Callable[..., Dataset]:
+        if name in _SOURCES:
+            raise ValueError(f"A data source named {name!r} is already registered.")
+        _SOURCES[name] = loader
+        return loader
+
+    return decorate
+
+
+def list_sources(pattern: str = "*") -> list[str]:
+    """Registered source names matching a shell-style wildcard pattern."""
+    return sorted(name for name in _SOURCES if fnmatch.fnmatch(name, pattern))
+
+
+def get_source(name: str) -> Callable[..., Dataset]:
+    """The loader registered as `name`, or a DataError listing the registered ones."""
+    if name not in _SOURCES:
+        raise DataError(
+            f"`data.source` must be a registered source, one of {', '.join(list_sources())}. "
+            f"Received: source={name!r}"
+        )
+    return _SOURCES[name]
+
+
+def load(name: str, **args) -> Dataset:
+    """Load the source `name` with its arguments."""
+    loader = get_source(name)
+    try:
+        return loader(**args)
+    except TypeError as error:
+        raise DataError(f"Data source {name!r} was given arguments it does not take: {error}") from None
+
+
+def _from_sklearn(bunch, task: str) -> Dataset:
+    targets = np.asarray(bunch.target)
+    class_names = [str(name) for name in getattr(bunch, "target_names", [])] if task == CLASSIFICATION else []
+    if task == CLASSIFICATION and not class_names:
+        class_names = [str(value) for value in np.unique(targets)]
+    first_line = (bunch.DESCR or "").strip().splitlines()
+    return Dataset(
+        features=np.asarray(bunch.data, dtype="float32"),
+        targets=targets.astype("int64") if task == CLASSIFICATION else targets.astype("float32"),
+        task=task,
+        class_names=class_names,
+        feature_names=[str(name) for name in getattr(bunch, "feature_names", [])],
+        description=first_line[0] if first_line else "",
+    )
+
+
+@register_source("digits")
+def digits() -> Dataset:
+    """scikit-learn's 8x8 handwritten digits: 1,797 images, 10 classes, pixel values 0-16."""
+    return _from_sklearn(sklearn_datasets.load_digits(), CLASSIFICATION)
+
+
+@register_source("iris")
+def iris() -> Dataset:
+    """Fisher's iris: 150 flowers, 4 measurements, 3 species."""
+    return _from_sklearn(sklearn_datasets.load_iris(), CLASSIFICATION)
+
+
+@register_source("wine")
+def wine() -> Dataset:
+    """UCI wine: 178 wines, 13 chemical measurements, 3 cultivars."""
+    return _from_sklearn(sklearn_datasets.load_wine(), CLASSIFICATION)
+
+
+@register_source("breast_cancer")
+def breast_cancer() -> Dataset:
+    """Wisconsin diagnostic breast cancer: 569 samples, 30 features, malignant or benign."""
+    return _from_sklearn(sklearn_datasets.load_breast_cancer(), CLASSIFICATION)
+
+
+@register_source("diabetes")
+def diabetes() -> Dataset:
+    """Diabetes progression: 442 patients, 10 baseline features, a disease score one year later."""
+    return _from_sklearn(sklearn_datasets.load_diabetes(), REGRESSION)
+
+
+@register_source("linnerud")
+def linnerud() -> Dataset:
+    """Linnerud: 20 men, 3 exercise counts predicting 3 physiological measurements."""
+    return _from_sklearn(sklearn_datasets.load_linnerud(), REGRESSION)

@@ -1,0 +1,254 @@
+"""Running a recipe end to end: check, prepare, build, fit, evaluate, and write the run folder.
+
+Everything that can be refused (overrides, names, data, model arguments, strategy) is checked
+before the run folder is created, so a bad recipe leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+import time
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import keras
+import pandas
+import tensorflow as tf
+
+import data
+import data.pipeline
+import zoo
+from engine import hp
+from engine.errors import RecipeError
+from engine.keras_objects import build_callbacks, build_loss, build_optimizer, check_metrics
+from engine.recipe import Recipe, collect_ranges, load_builder, resolve
+from engine.report import render_report
+from engine.run_folder import atomic_path, check_recipe_name, create_run_folder, write_json, write_text
+from engine.strategy import Chosen, choose_strategy
+from engine.tensorboard_logging import keras_callback, write_run_summaries
+
+PACKAGES = ("tensorflow-cpu", "tensorflow", "keras", "keras-tuner", "tensorboard", "scikit-learn", "numpy")
+
+
+@dataclass
+class RunResult:
+    """Where a finished run lives and what it measured."""
+
+    folder: Path
+    metrics: dict[str, dict[str, float]]
+    train_seconds: float
+
+
+@dataclass
+class Plan:
+    """A checked recipe with its data, strategy and compiled model, before anything is written."""
+
+    recipe: Recipe
+    resolved: dict[str, Any]
+    ranges: dict[str, hp.Range]
+    hyperparameters: dict[str, Any]
+    prepared: data.Prepared
+    chosen: Chosen
+    model: keras.Model
+    callbacks: list[keras.callbacks.Callback]
+    output: dict[str, Any]
+
+
+def versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for package in PACKAGES:
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            continue
+    return found
+
+
+def _check_ranges(ranges: dict[str, hp.Range]) -> None:
+    by_name: dict[str, tuple[str, hp.Range]] = {}
+    for path, range_ in ranges.items():
+        if range_.name in by_name and by_name[range_.name][1] != range_:
+            raise RecipeError(
+                f"Two different ranges share the name {range_.name!r} (at `{by_name[range_.name][0]}` and "
+                f"`{path}`). Give each range its own name, or declare one range and reuse it."
+            )
+        by_name[range_.name] = (path, range_)
+
+
+def _hyperparameters(resolved: dict, ranges: dict[str, hp.Range]) -> dict[str, Any]:
+    """Scalar settings shown in TensorBoard's HParams dashboard: every range plus the usual knobs."""
+    optimizer = resolved["optimizer"] if isinstance(resolved["optimizer"], dict) else {"name": resolved["optimizer"]}
+    values: dict[str, Any] = {
+        "model": resolved["model"]["name"] or str(resolved["model"]["builder"]).rpartition(":")[2],
+        "optimizer": optimizer["name"],
+        "batch_size": resolved["batch_size"],
+        "epochs": resolved["epochs"],
+        "seed": resolved["seed"],
+    }
+    if isinstance(optimizer.get("learning_rate"), (int, float)):
+        values["learning_rate"] = float(optimizer["learning_rate"])
+    ranged = resolve_values(resolved, ranges)
+    values.update(ranged)
+    return {key: value for key, value in values.items() if isinstance(value, (bool, int, float, str))}
+
+
+def resolve_values(resolved: dict, ranges: dict[str, hp.Range]) -> dict[str, Any]:
+    """The value each range took in a resolved recipe, by range name."""
+    values = {}
+    for path, range_ in ranges.items():
+        item: Any = resolved
+        for part in path.split("."):
+            item = item[int(part)] if isinstance(item, list) else item[part]
+        values[range_.name] = item
+    return values
+
+
+def _output_layer(loss: Any, prepared: data.Prepared, model_args: dict) -> dict[str, Any]:
+    """Units and activation of the output layer, read off the task and the loss."""
+    loss_name = getattr(loss, "__name__", type(loss).__name__).lower()
+    if prepared.task == data.REGRESSION:
+        units, activation = prepared.num_targets, "linear"
+    elif "binary" in loss_name and prepared.num_classes == 2:
+        units, activation = 1, "sigmoid"
+    else:
+        units, activation = prepared.num_classes, "softmax"
+    return {"units": units, "activation": model_args.get("output_activation", activation)}
+
+
+def plan_run(recipe: Recipe) -> Plan:
+    """Check everything and build the model under its strategy; writes nothing."""
+    check_recipe_name(recipe.name or "")
+    ranges = collect_ranges(recipe)
+    _check_ranges(ranges)
+    resolved = resolve(recipe)
+    for field in ("batch_size", "epochs"):
+        if resolved[field] < 1:
+            raise RecipeError(f"`{field}` must be at least 1. Received: {field}={resolved[field]!r}")
+    chosen = choose_strategy(resolved["strategy"], resolved["replicas"])
+    keras.utils.set_random_seed(resolved["seed"])
+    tf.config.experimental.enable_op_determinism()
+    data_spec = resolved["data"]
+    prepared = data.prepare(
+        data_spec["source"], data_spec["args"], data_spec["validation_split"], data_spec["test_split"],
+        data_spec["stratify"], data_spec["preprocessing"], resolved["seed"],
+    )
+    loss = build_loss(resolved["loss"])
+    check_metrics(resolved["metrics"])
+    model_spec = resolved["model"]
+    output = _output_layer(loss, prepared, model_spec["args"])
+    arguments = {**model_spec["args"], "output_activation": output["activation"]}
+    with chosen.strategy.scope():
+        if model_spec["name"]:
+            model = zoo.create(model_spec["name"], prepared.input_shape, output["units"], **arguments)
+        else:
+            builder = load_builder(model_spec["builder"])
+            zoo.registry.check_arguments(model_spec["builder"], builder, model_spec["args"])
+            model = builder(input_shape=prepared.input_shape, num_classes=output["units"], **arguments)
+        if not isinstance(model, keras.Model):
+            raise RecipeError(f"The model builder returned {type(model).__name__}, not a keras.Model.")
+        model.compile(optimizer=build_optimizer(resolved["optimizer"]), loss=loss, metrics=resolved["metrics"])
+    callbacks = build_callbacks(resolved["callbacks"])
+    return Plan(recipe, resolved, ranges, _hyperparameters(resolved, ranges), prepared, chosen, model,
+                callbacks, output)
+
+
+def run_recipe(recipe: Recipe, runs_dir: str | Path = "runs", console=print) -> RunResult:
+    """Train `recipe` and write its run folder; returns where it is and what it measured."""
+    plan = plan_run(recipe)
+    folder = create_run_folder(runs_dir, recipe.name)
+    env = {
+        "status": "running",
+        "versions": versions(),
+        "platform": platform.platform(),
+        "strategy": plan.chosen.describe(),
+        "seed": plan.resolved["seed"],
+        "command": sys.argv,
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    recipe_json = {**plan.resolved, "hyperparameters": {
+        range_.name: {**range_.to_dict(), "value": value}
+        for range_, value in zip(plan.ranges.values(), resolve_values(plan.resolved, plan.ranges).values())
+    }}
+    write_json(folder / "recipe.json", recipe_json)
+    write_json(folder / "env.json", env)
+    console(f"{recipe.name}: training on {plan.chosen.name} ({plan.chosen.replicas} replica(s)); run folder {folder}")
+    try:
+        result = _train_and_record(plan, folder, env, console)
+    except BaseException as error:
+        env.update(status="failed", error=f"{type(error).__name__}: {error}",
+                   finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+        write_json(folder / "env.json", env)
+        raise
+    return result
+
+
+def _train_and_record(plan: Plan, folder: Path, env: dict, console) -> RunResult:
+    resolved, prepared, replicas = plan.resolved, plan.prepared, plan.chosen.replicas
+    global_batch = resolved["batch_size"] * replicas
+    seed = resolved["seed"]
+    datasets = {
+        name: data.pipeline.make_dataset(*prepared.splits[name], global_batch, shuffle=(name == "train"), seed=seed)
+        for name in ("train", "validation", "test")
+    }
+    logs = folder / "logs"
+    started = time.perf_counter()
+    history = plan.model.fit(
+        datasets["train"], validation_data=datasets["validation"], epochs=resolved["epochs"],
+        callbacks=[*plan.callbacks, keras_callback(logs)], shuffle=False, verbose=1 if sys.stdout.isatty() else 2,
+    )
+    train_seconds = time.perf_counter() - started
+    metrics = {
+        "test": plan.model.evaluate(datasets["test"], return_dict=True, verbose=0),
+        "validation": plan.model.evaluate(datasets["validation"], return_dict=True, verbose=0),
+    }
+    metrics = {split: {name: float(value) for name, value in values.items()} for split, values in metrics.items()}
+    epochs_run = len(history.history.get("loss", []))
+    stopped_by = next(
+        (f"stopped early by {type(callback).__name__} after epoch {callback.stopped_epoch + 1}"
+         for callback in plan.callbacks if getattr(callback, "stopped_epoch", 0)), ""
+    )
+    metric_names = [key for key in history.history if not key.startswith(("val_", "learning_rate"))]
+    write_run_summaries(logs, folder.name, resolved, plan.hyperparameters, plan.ranges, metric_names,
+                        metrics["test"], epochs_run)
+    with atomic_path(folder / "model.keras") as temporary:
+        plan.model.save(temporary)
+    table = pandas.DataFrame(history.history)
+    table.insert(0, "epoch", range(1, len(table) + 1))
+    with atomic_path(folder / "history.csv") as temporary:
+        table.to_csv(temporary, index=False)
+    write_json(folder / "metrics.json", metrics)
+    summary = {
+        "run_id": folder.name, "recipe": resolved | {"name": plan.recipe.name, "description": plan.recipe.description},
+        "metrics": metrics, "env": env, "epochs_run": epochs_run, "train_seconds": train_seconds,
+        "stopped_by": stopped_by, "task": prepared.task, "sizes": prepared.sizes(),
+        "class_counts": prepared.class_counts, "parameters": plan.model.count_params(), "output": plan.output,
+        "hyperparameters": plan.hyperparameters,
+    }
+    write_text(folder / "report.md", render_report(summary))
+    env.update(status="complete", finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"), train_seconds=train_seconds,
+               epochs_run=epochs_run, parameters=plan.model.count_params(), output_layer=plan.output,
+               data={"sizes": prepared.sizes(), "class_counts": prepared.class_counts, "steps": prepared.steps})
+    write_json(folder / "env.json", env)
+    _print_summary(plan.recipe.name, folder, metrics, epochs_run, train_seconds, console)
+    return RunResult(folder, metrics, train_seconds)
+
+
+def _print_summary(name: str, folder: Path, metrics: dict, epochs: int, seconds: float, console) -> None:
+    figures = ", ".join(f"{metric} {value:.4f}" for metric, value in metrics["test"].items())
+    console("")
+    console(f"{name}: test {figures} ({epochs} epochs, {seconds:.1f} s of training)")
+    console(f"Run folder: {folder}")
+    for file, what in (
+        ("report.md", "what to read first"),
+        ("metrics.json", "test and validation metrics"),
+        ("model.keras", "the trained model: keras.saving.load_model(...)"),
+        ("history.csv", "loss and metrics per epoch"),
+        ("recipe.json", f"the resolved recipe: make recipe NAME={folder}/recipe.json repeats this run"),
+        ("env.json", "versions, strategy, devices, seed"),
+        ("logs/", "TensorBoard logs"),
+    ):
+        console(f"  {file:<13} {what}")
+    console(f"TensorBoard: make tensorboard RUNS={folder.parent.parent}, then open http://127.0.0.1:6006")

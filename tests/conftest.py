@@ -1,0 +1,41 @@
+"""Shared fixtures: a scratch runs/ folder and a way to run the real command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_cli(*arguments: str, runs_dir: Path, cwd: Path = ROOT, env: dict | None = None,
+            timeout: int = 600) -> subprocess.CompletedProcess:
+    """`python -m engine recipe ...` in a fresh process, exactly as `make recipe` runs it."""
+    command = [sys.executable, "-m", "engine", *arguments]
+    if arguments and arguments[0] == "recipe":
+        command += ["--runs-dir", str(runs_dir)]
+    environment = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    return subprocess.run(command, cwd=cwd, env=environment, capture_output=True, text=True, timeout=timeout)
+
+
+def only_run_folder(runs_dir: Path, recipe: str) -> Path:
+    folders = sorted((runs_dir / recipe).iterdir())
+    assert len(folders) == 1, folders
+    return folders[0]
+
+
+def read_json(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
+@pytest.fixture
+def runs_dir(tmp_path: Path) -> Path:
+    return tmp_path / "runs"

@@ -1,0 +1,98 @@
+"""Every bad input ends in one clear paragraph, exit code 2, no traceback and no run folder."""
+
+from pathlib import Path
+
+import pytest
+
+from engine.cli import main
+from tests.conftest import run_cli
+
+GOOD_EPOCHS = "epochs=1"
+
+
+def write(folder: Path, name: str, text: str) -> str:
+    path = folder / name
+    path.write_text(text)
+    return str(path)
+
+
+HEADER = "from engine import Data, Model, Recipe\n"
+BASE = "Recipe(data=Data({data}), model=Model('mlp'), loss='sparse_categorical_crossentropy'{extra})"
+
+
+def recipe_file(folder: Path, extra: str = "", data: str = "source='iris'") -> str:
+    """A user's recipe file on iris, with `extra` recipe fields and `data` arguments."""
+    return write(folder, "user_recipe.py", HEADER + "recipe = " + BASE.format(data=data, extra=extra) + "\n")
+
+
+BAD_INPUTS = {
+    "unknown recipe name": (lambda d: ["digit_cnn"], "No recipe named 'digit_cnn' in the catalog. Did you mean 'digits_cnn'"),
+    "unknown override key": (lambda d: ["iris_mlp", "epoch=3"], "Unknown override key `epoch`"),
+    "mistyped override value": (lambda d: ["iris_mlp", "epochs=many"], "Override `epochs` expects int"),
+    "override without =": (lambda d: ["iris_mlp", "epochs"], "Overrides are written key=value"),
+    "missing recipe file": (lambda d: [str(d / "nowhere.py")], "does not exist"),
+    "recipe file that fails to import": (
+        lambda d: [write(d, "broken.py", "import not_a_real_module_anywhere\n")],
+        "failed to import: ModuleNotFoundError"),
+    "recipe file with a syntax error": (
+        lambda d: [write(d, "syntax.py", "recipe = Recipe(\n")], "failed to import: SyntaxError"),
+    "recipe file without a recipe": (
+        lambda d: [write(d, "empty.py", "x = 1\n")], "defines no `recipe`"),
+    "recipe object of the wrong type": (
+        lambda d: [write(d, "wrong.py", "recipe = {'epochs': 3}\n")], "`recipe` must be an engine.Recipe"),
+    "unknown loss": (
+        lambda d: [recipe_file(d), "loss=sparse_categorical_crossentropi", GOOD_EPOCHS],
+        "`loss` must be a loss Keras knows"),
+    "unknown optimizer": (
+        lambda d: [recipe_file(d), "optimizer.name=adamw2", GOOD_EPOCHS], "`optimizer.name` must be a Keras optimizer"),
+    "unknown metric": (
+        lambda d: [recipe_file(d, ", metrics=['acurracy']"), GOOD_EPOCHS], "not a Keras metric"),
+    "unknown callback": (
+        lambda d: [recipe_file(d, ", callbacks=[{'name': 'EarlyStop'}]"), GOOD_EPOCHS],
+        "must name a class in keras.callbacks"),
+    "unknown zoo model": (
+        lambda d: [recipe_file(d), "model.name=mpl", GOOD_EPOCHS], "No zoo model named 'mpl'. Did you mean 'mlp'"),
+    "unknown data source": (
+        lambda d: [recipe_file(d), "data.source=irises", GOOD_EPOCHS], "`data.source` must be a registered source"),
+    "unknown preprocessing step": (
+        lambda d: [recipe_file(d, data="source='iris', preprocessing=[{'name': 'normalise'}]"), GOOD_EPOCHS],
+        "`data.preprocessing` step must be one of"),
+    "bad model argument value": (
+        lambda d: [recipe_file(d), "model.args.activation=relux", GOOD_EPOCHS], "`activation` of model 'mlp'"),
+    "absent GPU": (lambda d: ["iris_mlp", "strategy=gpu"], "strategy='gpu' needs a GPU"),
+    "mirrored with no GPU and no replicas": (lambda d: ["iris_mlp", "strategy=mirrored"], "needs more than one GPU"),
+    "unknown strategy": (lambda d: ["iris_mlp", "strategy=fast"], "`strategy` must be one of"),
+    "split leaving no training data": (
+        lambda d: ["iris_mlp", "data.test_split=0.5", "data.validation_split=0.5"], "must leave some data"),
+    "unsafe recipe name": (lambda d: ["iris_mlp", "name=../escape"], "must not contain '..'"),
+    "zero epochs": (lambda d: ["iris_mlp", "epochs=0"], "`epochs` must be at least 1"),
+    "not a JSON recipe": (lambda d: [write(d, "recipe.json", "{not json")], "is not a readable JSON recipe"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUTS))
+def test_bad_input_exits_2_with_a_clear_message_and_writes_nothing(case, tmp_path, capsys):
+    make_arguments, message = BAD_INPUTS[case]
+    runs_dir = tmp_path / "runs"
+    code = main(["recipe", *make_arguments(tmp_path), "--runs-dir", str(runs_dir)])
+    captured = capsys.readouterr()
+    assert code == 2, captured.err
+    assert message in captured.err
+    assert captured.err.startswith("error: ")
+    assert "Traceback" not in captured.err + captured.out
+    assert not runs_dir.exists()
+
+
+def test_the_real_command_exits_2_without_a_traceback(tmp_path):
+    runs_dir = tmp_path / "runs"
+    result = run_cli("recipe", "digits_cnn", "optimizer.learning_rat=0.1", runs_dir=runs_dir)
+    assert result.returncode == 2
+    assert "Did you mean 'learning_rate'" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not runs_dir.exists()
+
+
+def test_an_unknown_command_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as caught:
+        main(["train"])
+    assert caught.value.code == 2

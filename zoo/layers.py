@@ -1,0 +1,64 @@
+"""Checks and small pieces shared by the zoo's builders."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+
+from zoo.errors import ZooError
+
+
+def check_positive(model: str, **values: Any) -> None:
+    for key, value in values.items():
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ZooError(f"`{key}` of model {model!r} must be a whole number >= 1. Received: {key}={value!r}")
+
+
+def check_fraction(model: str, **values: Any) -> None:
+    for key, value in values.items():
+        if not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
+            raise ZooError(f"`{key}` of model {model!r} must be a fraction in [0, 1). Received: {key}={value!r}")
+
+
+def check_keras_name(model: str, key: str, value: Any, getter) -> None:
+    """Refuse a name that Keras's own getter (keras.activations.get, ...) does not know."""
+    try:
+        getter(value)
+    except (ValueError, TypeError):
+        raise ZooError(
+            f"`{key}` of model {model!r} must be a name Keras knows ({getter.__module__}). Received: {key}={value!r}"
+        ) from None
+
+
+def check_common(model: str, activation, output_activation, kernel_initializer) -> None:
+    check_keras_name(model, "activation", activation, keras.activations.get)
+    check_keras_name(model, "output_activation", output_activation, keras.activations.get)
+    check_keras_name(model, "kernel_initializer", kernel_initializer, keras.initializers.get)
+
+
+def regularizer(l1: float, l2: float):
+    """An L1/L2 kernel regularizer, or None when both are zero."""
+    if l1 < 0 or l2 < 0:
+        raise ZooError(f"`l1` and `l2` must be >= 0. Received: l1={l1!r}, l2={l2!r}")
+    return keras.regularizers.L1L2(l1=l1, l2=l2) if (l1 or l2) else None
+
+
+def with_head(
+    inputs: keras.KerasTensor,
+    backbone_outputs: keras.KerasTensor,
+    num_classes: int,
+    output_activation: str,
+    name: str,
+) -> keras.Model:
+    """Wrap a backbone as a named sub-model and put a dense `head` on it.
+
+    The split lets fine-tuning replace `model.get_layer("head")` and freeze
+    `model.get_layer("backbone")` without knowing the architecture.
+    """
+    check_positive(name, num_classes=num_classes)
+    backbone = keras.Model(inputs, backbone_outputs, name="backbone")
+    model_inputs = keras.Input(shape=inputs.shape[1:], name="inputs")
+    features = backbone(model_inputs)
+    outputs = keras.layers.Dense(num_classes, activation=output_activation, name="head")(features)
+    return keras.Model(model_inputs, outputs, name=name)

@@ -1,0 +1,87 @@
+"""One registry of architectures, filled by a decorator on each builder.
+
+    @register_model
+    def mlp(input_shape, num_classes, width=64, ...): ...
+
+The builder's function name is the model name. `create` checks arguments against the
+builder's signature, so a typo is an error that names the accepted arguments.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+import keras
+
+from zoo.errors import ZooError
+
+_MODELS: dict[str, Callable[..., keras.Model]] = {}
+# Supplied by whoever builds the model (the engine reads them off the data), not by a recipe.
+DATA_ARGUMENTS = ("input_shape", "num_classes")
+
+
+def register_model(builder: Callable[..., keras.Model]) -> Callable[..., keras.Model]:
+    """Register `builder` under its function name."""
+    name = builder.__name__
+    if name in _MODELS:
+        raise ValueError(f"A zoo model named {name!r} is already registered.")
+    parameters = inspect.signature(builder).parameters
+    missing = [argument for argument in DATA_ARGUMENTS if argument not in parameters]
+    if missing:
+        raise ValueError(f"Zoo builder {name!r} must accept {', '.join(missing)}.")
+    _MODELS[name] = builder
+    return builder
+
+
+def list_models(pattern: str = "*") -> list[str]:
+    """Registered model names matching a shell-style wildcard, e.g. `"*cnn*"`."""
+    return sorted(name for name in _MODELS if fnmatch.fnmatch(name, pattern))
+
+
+def get_builder(name: str) -> Callable[..., keras.Model]:
+    """The builder registered as `name`, or a ZooError naming the closest models."""
+    if name not in _MODELS:
+        close = difflib.get_close_matches(name, list(_MODELS), n=3, cutoff=0.5)
+        hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
+        raise ZooError(
+            f"No zoo model named {name!r}.{hint} Registered models: {', '.join(list_models())}."
+        )
+    return _MODELS[name]
+
+
+def model_arguments(builder: Callable) -> dict[str, Any]:
+    """The tunable arguments of a builder with their defaults (data arguments left out)."""
+    return {
+        key: (None if parameter.default is inspect.Parameter.empty else parameter.default)
+        for key, parameter in inspect.signature(builder).parameters.items()
+        if key not in DATA_ARGUMENTS and parameter.kind is not inspect.Parameter.VAR_KEYWORD
+    }
+
+
+def check_arguments(name: str, builder: Callable, arguments: dict[str, Any]) -> None:
+    """Refuse arguments the builder does not take, naming the ones it does."""
+    accepted = model_arguments(builder)
+    takes_any = any(
+        parameter.kind is inspect.Parameter.VAR_KEYWORD
+        for parameter in inspect.signature(builder).parameters.values()
+    )
+    for key in arguments:
+        if key in DATA_ARGUMENTS:
+            raise ZooError(f"`{key}` of model {name!r} is read from the data; remove it from the model arguments.")
+        if key not in accepted and not takes_any:
+            close = difflib.get_close_matches(key, list(accepted), n=2, cutoff=0.5)
+            hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
+            raise ZooError(
+                f"Model {name!r} takes no argument `{key}`.{hint} Its arguments: {', '.join(accepted)}."
+            )
+
+
+def create(name: str, input_shape: tuple[int, ...], num_classes: int, **arguments: Any) -> keras.Model:
+    """Build the zoo model `name` for inputs of `input_shape` and `num_classes` output units."""
+    builder = get_builder(name)
+    check_arguments(name, builder, arguments)
+    return builder(input_shape=tuple(input_shape), num_classes=num_classes, **arguments)
