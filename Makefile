@@ -10,11 +10,11 @@ PORT ?= 6006
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install recipe list tensorboard test lint
+.PHONY: help install recipe list tensorboard test lint bench
 
 help:
 	@echo "make recipe [NAME=digits_cnn] [ARGS=\"epochs=5 optimizer.learning_rate=0.01\"]"
-	@echo "make list | make tensorboard [PORT=6006] | make test | make lint | make install"
+	@echo "make list | make tensorboard [PORT=6006] | make test | make bench | make lint | make install"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,9 @@ tensorboard: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	@$(PY) -m benchmarks.catalog
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -74,5 +74,5 @@ def prepare(
         class_names=dataset.class_names,
         class_counts=class_counts,
         steps=[{"name": config if isinstance(config, str) else config["name"], **step.describe()}
-               for config, step in zip(preprocessing or [], steps)],
+               for config, step in zip(preprocessing or [], steps, strict=True)],
     )

@@ -14,8 +14,8 @@ import os
 import sys
 import traceback
 
-from engine.errors import RecipeError
 from data.errors import DataError
+from engine.errors import RecipeError
 from zoo.errors import ZooError
 
 USER_ERRORS = (RecipeError, DataError, ZooError)

@@ -43,7 +43,8 @@ def arguments_of(cls: type) -> dict[str, Any]:
 
 
 def _loss_names() -> list[str]:
-    return [name for name in dir(keras.losses) if not name.startswith("_") and name not in ("get", "serialize", "deserialize")]
+    helpers = ("get", "serialize", "deserialize")
+    return [name for name in dir(keras.losses) if not name.startswith("_") and name not in helpers]
 
 
 def build_loss(spec: str | dict) -> Any:

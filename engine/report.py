@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 
@@ -50,7 +51,7 @@ def render_report(summary: dict[str, Any]) -> str:
         "",
         f"- Model: `{recipe['model']['name'] or recipe['model']['builder']}` with {summary['parameters']:,} "
         f"parameters; output layer of {summary['output']['units']} units, {summary['output']['activation']}.",
-        f"- Loss `{recipe['loss']}`, optimizer `{recipe['optimizer']}`.",
+        f"- Loss `{json.dumps(recipe['loss'])}`, optimizer `{json.dumps(recipe['optimizer'])}`.",
         f"- Batch size {recipe['batch_size']} per replica, {env['strategy']['replicas']} replica(s) "
         f"under the `{env['strategy']['name']}` strategy on {', '.join(env['strategy']['devices'])}.",
         f"- Hyperparameters: {', '.join(f'{key}={value}' for key, value in summary['hyperparameters'].items())}.",

@@ -118,6 +118,13 @@ def _output_layer(loss: Any, prepared: data.Prepared, model_args: dict) -> dict[
     return {"units": units, "activation": model_args.get("output_activation", activation)}
 
 
+def prepare_data(resolved: dict[str, Any]) -> data.Prepared:
+    """The splits a resolved recipe trains and is tested on, exactly as a run prepares them."""
+    spec = resolved["data"]
+    return data.prepare(spec["source"], spec["args"], spec["validation_split"], spec["test_split"],
+                        spec["stratify"], spec["preprocessing"], resolved["seed"])
+
+
 def plan_run(recipe: Recipe) -> Plan:
     """Check everything and build the model under its strategy; writes nothing."""
     check_recipe_name(recipe.name or "")
@@ -130,11 +137,7 @@ def plan_run(recipe: Recipe) -> Plan:
     chosen = choose_strategy(resolved["strategy"], resolved["replicas"])
     keras.utils.set_random_seed(resolved["seed"])
     tf.config.experimental.enable_op_determinism()
-    data_spec = resolved["data"]
-    prepared = data.prepare(
-        data_spec["source"], data_spec["args"], data_spec["validation_split"], data_spec["test_split"],
-        data_spec["stratify"], data_spec["preprocessing"], resolved["seed"],
-    )
+    prepared = prepare_data(resolved)
     loss = build_loss(resolved["loss"])
     check_metrics(resolved["metrics"])
     model_spec = resolved["model"]
@@ -155,8 +158,12 @@ def plan_run(recipe: Recipe) -> Plan:
                 callbacks, output)
 
 
-def run_recipe(recipe: Recipe, runs_dir: str | Path = "runs", console=print) -> RunResult:
-    """Train `recipe` and write its run folder; returns where it is and what it measured."""
+def run_recipe(recipe: Recipe, runs_dir: str | Path = "runs", console=print, verbose: int | None = None) -> RunResult:
+    """Train `recipe` and write its run folder; returns where it is and what it measured.
+
+    `console` receives the lines of the summary; `verbose` is Keras's fit verbosity (by
+    default a progress bar on a terminal and one line per epoch otherwise).
+    """
     plan = plan_run(recipe)
     folder = create_run_folder(runs_dir, recipe.name)
     env = {
@@ -168,15 +175,17 @@ def run_recipe(recipe: Recipe, runs_dir: str | Path = "runs", console=print) -> 
         "command": sys.argv,
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
+    values = resolve_values(plan.resolved, plan.ranges)
     recipe_json = {**plan.resolved, "hyperparameters": {
-        range_.name: {**range_.to_dict(), "value": value}
-        for range_, value in zip(plan.ranges.values(), resolve_values(plan.resolved, plan.ranges).values())
+        range_.name: {**range_.to_dict(), "value": values[range_.name]} for range_ in plan.ranges.values()
     }}
     write_json(folder / "recipe.json", recipe_json)
     write_json(folder / "env.json", env)
     console(f"{recipe.name}: training on {plan.chosen.name} ({plan.chosen.replicas} replica(s)); run folder {folder}")
     try:
-        result = _train_and_record(plan, folder, env, console)
+        if verbose is None:
+            verbose = 1 if sys.stdout.isatty() else 2
+        result = _train_and_record(plan, folder, env, console, verbose)
     except BaseException as error:
         env.update(status="failed", error=f"{type(error).__name__}: {error}",
                    finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
@@ -185,7 +194,7 @@ def run_recipe(recipe: Recipe, runs_dir: str | Path = "runs", console=print) -> 
     return result
 
 
-def _train_and_record(plan: Plan, folder: Path, env: dict, console) -> RunResult:
+def _train_and_record(plan: Plan, folder: Path, env: dict, console, verbose: int) -> RunResult:
     resolved, prepared, replicas = plan.resolved, plan.prepared, plan.chosen.replicas
     global_batch = resolved["batch_size"] * replicas
     seed = resolved["seed"]
@@ -197,7 +206,7 @@ def _train_and_record(plan: Plan, folder: Path, env: dict, console) -> RunResult
     started = time.perf_counter()
     history = plan.model.fit(
         datasets["train"], validation_data=datasets["validation"], epochs=resolved["epochs"],
-        callbacks=[*plan.callbacks, keras_callback(logs)], shuffle=False, verbose=1 if sys.stdout.isatty() else 2,
+        callbacks=[*plan.callbacks, keras_callback(logs)], shuffle=False, verbose=verbose,
     )
     train_seconds = time.perf_counter() - started
     metrics = {

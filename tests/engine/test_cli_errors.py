@@ -26,7 +26,8 @@ def recipe_file(folder: Path, extra: str = "", data: str = "source='iris'") -> s
 
 
 BAD_INPUTS = {
-    "unknown recipe name": (lambda d: ["digit_cnn"], "No recipe named 'digit_cnn' in the catalog. Did you mean 'digits_cnn'"),
+    "unknown recipe name": (
+        lambda d: ["digit_cnn"], "No recipe named 'digit_cnn' in the catalog. Did you mean 'digits_cnn'"),
     "unknown override key": (lambda d: ["iris_mlp", "epoch=3"], "Unknown override key `epoch`"),
     "mistyped override value": (lambda d: ["iris_mlp", "epochs=many"], "Override `epochs` expects int"),
     "override without =": (lambda d: ["iris_mlp", "epochs"], "Overrides are written key=value"),

@@ -1,0 +1,35 @@
+import pytest
+
+from engine import RecipeError
+from engine.strategy import choose_strategy
+from tests.conftest import only_run_folder, read_json, run_cli
+
+
+def test_auto_picks_the_cpu_on_a_machine_without_accelerators(monkeypatch):
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    chosen = choose_strategy("auto")
+    assert chosen.name == "cpu" and chosen.replicas == 1
+
+
+def test_asking_for_absent_hardware_is_an_error_not_a_fallback():
+    with pytest.raises(RecipeError, match="needs a GPU"):
+        choose_strategy("gpu")
+    with pytest.raises(RecipeError, match="found no TPU"):
+        choose_strategy("tpu")
+
+
+def test_several_workers_in_tf_config_are_refused_until_multi_worker_lands(monkeypatch):
+    monkeypatch.setenv("TF_CONFIG", '{"cluster": {"worker": ["127.0.0.1:1", "127.0.0.1:2"]}}')
+    with pytest.raises(RecipeError, match="multi_worker"):
+        choose_strategy("auto")
+
+
+def test_mirrored_trains_on_two_logical_cpu_devices(runs_dir):
+    result = run_cli("recipe", "iris_mlp", "strategy=mirrored", "replicas=2", "epochs=2", runs_dir=runs_dir)
+    assert result.returncode == 0, result.stderr[-3000:]
+    folder = only_run_folder(runs_dir, "iris_mlp")
+    strategy = read_json(folder / "env.json")["strategy"]
+    assert strategy["class"] == "MirroredStrategy"
+    assert strategy["replicas"] == 2
+    assert len(strategy["devices"]) == 2 and all("CPU" in device for device in strategy["devices"])
+    assert read_json(folder / "metrics.json")["test"]["accuracy"] > 0
