@@ -8,12 +8,14 @@ ARGS ?=
 RUNS ?= runs
 PORT ?= 6006
 PYTEST_ARGS ?=
+WORKERS ?= 0
 
 .DEFAULT_GOAL := help
-.PHONY: help install recipe list tensorboard test lint bench
+.PHONY: help install recipe tune list tensorboard test lint bench
 
 help:
 	@echo "make recipe [NAME=digits_cnn] [ARGS=\"epochs=5 optimizer.learning_rate=0.01\"]"
+	@echo "make tune [NAME=digits_cnn] [ARGS=\"tuner=hyperband max_trials=20\"] [WORKERS=2]"
 	@echo "make list | make tensorboard [PORT=6006] | make test | make bench | make lint | make install"
 
 $(STAMP): pyproject.toml
@@ -25,6 +27,9 @@ install: $(STAMP)
 
 recipe: $(STAMP)
 	@$(PY) -m engine recipe $(NAME) $(ARGS) --runs-dir $(RUNS)
+
+tune: $(STAMP)
+	@$(PY) -m engine tune $(NAME) $(ARGS) --runs-dir $(RUNS) --workers $(WORKERS)
 
 list: $(STAMP)
 	@$(PY) -m engine list

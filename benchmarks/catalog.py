@@ -18,9 +18,10 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.svm import SVC
 
 import data
+from engine.building import prepare_data
 from engine.loading import catalog_names, load_recipe
 from engine.recipe import resolve
-from engine.training import prepare_data, run_recipe
+from engine.training import run_recipe
 
 
 def baseline(prepared: data.Prepared) -> tuple[str, float]:

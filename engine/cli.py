@@ -1,6 +1,7 @@
 """The command line behind `make recipe` and `make list`.
 
     python -m engine recipe NAME [key=value ...] [--runs-dir runs]
+    python -m engine tune NAME [key=value ...] [--runs-dir runs] [--workers N]
     python -m engine list
 
 A mistake in what was asked (exit code 2) or a failure while running (exit code 1) prints a
@@ -30,6 +31,13 @@ def _parser() -> argparse.ArgumentParser:
                         help="a catalog name, a path to a .py recipe file, or a run's recipe.json")
     recipe.add_argument("overrides", nargs="*", help="dotted overrides, e.g. epochs=5 optimizer.learning_rate=0.01")
     recipe.add_argument("--runs-dir", default="runs", help="where run folders go (default: runs)")
+    tune = commands.add_parser("tune", help="search the recipe's hyperparameter ranges with KerasTuner")
+    tune.add_argument("name", nargs="?", default=DEFAULT_RECIPE, help="a catalog name or a path to a .py recipe")
+    tune.add_argument("overrides", nargs="*",
+                      help="dotted overrides plus tuner=, max_trials=, objective=, executions_per_trial=, overwrite=")
+    tune.add_argument("--runs-dir", default="runs", help="where search folders go (default: runs)")
+    tune.add_argument("--workers", type=int, default=0,
+                      help="run the search in parallel: a chief and this many worker processes on 127.0.0.1")
     commands.add_parser("list", help="list the catalog recipes, zoo models and data sources")
     return parser
 
@@ -39,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if arguments.command == "list":
             return _list()
+        if arguments.command == "tune":
+            return _tune(arguments.name, arguments.overrides, arguments.runs_dir, arguments.workers)
         return _recipe(arguments.name, arguments.overrides, arguments.runs_dir)
     except USER_ERRORS as error:
         print(f"error: {error}", file=sys.stderr)
@@ -63,8 +73,35 @@ def _recipe(name: str, overrides: list[str], runs_dir: str) -> int:
     from engine.training import run_recipe
 
     assignments = parse_assignments(overrides)
+    from_tune = assignments.pop("from_tune", None)
     recipe = apply_overrides(load_recipe(name), assignments)
-    run_recipe(recipe, runs_dir=runs_dir, console=lambda line: print(line, flush=True))
+    values = None
+    if from_tune is not None:
+        from engine.tuning import load_best
+
+        values = load_best(str(from_tune), recipe)["hyperparameters"]
+    run_recipe(recipe, runs_dir=runs_dir, console=lambda line: print(line, flush=True), values=values,
+               values_from=None if from_tune is None else f"best trial of {from_tune}")
+    return 0
+
+
+def _tune(name: str, overrides: list[str], runs_dir: str, workers: int) -> int:
+    from engine.loading import load_recipe
+    from engine.overrides import apply_overrides, parse_assignments
+    from engine.tuning import expand_shorthands, plan_search, run_search
+
+    if workers < 0:
+        raise RecipeError(f"WORKERS must be 0 (one process) or more. Received: {workers}")
+    assignments, overwrite = expand_shorthands(parse_assignments(overrides))
+    recipe = apply_overrides(load_recipe(name), assignments)
+    console = lambda line: print(line, flush=True)  # noqa: E731
+    if workers and "KERASTUNER_TUNER_ID" not in os.environ:
+        from engine.tune_workers import launch
+
+        plan_search(recipe, runs_dir, overwrite, make_tuner=False)
+        words = [name, *[word for word in overrides if not word.startswith("overwrite=")], "--runs-dir", runs_dir]
+        return launch(words, workers, console)
+    run_search(plan_search(recipe, runs_dir, overwrite), console)
     return 0
 
 

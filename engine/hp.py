@@ -5,6 +5,12 @@
 A plain run resolves every range to its default; `make tune` hands the same ranges to
 KerasTuner. The argument names follow KerasTuner's (`min_value`, `max_value`, `step`,
 `values`, `default`), with `log=True` as the short form of `sampling="log"`.
+
+A range can be conditional, as in KerasTuner: `parent_name` names another range and
+`parent_values` the values of it for which this range matters, e.g.
+`"momentum": hp.Float("momentum", 0.0, 0.99, default=0.9, parent_name="optimizer", parent_values=["sgd"])`.
+When the parent takes another value the key holding the range is left out of the resolved
+recipe altogether, so an optimizer never receives an argument it does not take.
 """
 
 from __future__ import annotations
@@ -29,12 +35,32 @@ class Range:
         raise NotImplementedError
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON form: {"hp": "<kind>", ...arguments}."""
-        return {"hp": self.kind, **asdict(self)}
+        """Plain JSON form: {"hp": "<kind>", ...arguments}, conditions only when set."""
+        config = {key: list(value) if isinstance(value, tuple) else value for key, value in asdict(self).items()}
+        if config.get("parent_name") is None:
+            config.pop("parent_name", None)
+            config.pop("parent_values", None)
+        return {"hp": self.kind, **config}
 
     def check(self) -> None:
         if not isinstance(self.name, str) or not self.name:
             raise RecipeError(f"A hyperparameter needs a non-empty name. Received: name={self.name!r}")
+        parent_name, parent_values = getattr(self, "parent_name", None), getattr(self, "parent_values", None)
+        if (parent_name is None) != (parent_values is None):
+            raise RecipeError(
+                f"hp.{self.kind}({self.name!r}) needs both `parent_name` and `parent_values`, or neither."
+            )
+        if parent_values is not None:
+            if not isinstance(parent_values, (list, tuple)) or not parent_values:
+                raise RecipeError(
+                    f"hp.{self.kind}({self.name!r}) `parent_values` must be a non-empty list. "
+                    f"Received: parent_values={parent_values!r}"
+                )
+            object.__setattr__(self, "parent_values", tuple(parent_values))
+
+    def keras_tuner_arguments(self) -> dict[str, Any]:
+        """Keyword arguments for the KerasTuner method of the same kind (hp.Float, hp.Int, ...)."""
+        raise NotImplementedError
 
 
 def _is_number(value: Any) -> bool:
@@ -50,6 +76,8 @@ class Float(Range):
     default: float = field(default=None)  # type: ignore[assignment]
     step: float | None = None
     log: bool = False
+    parent_name: str | None = None
+    parent_values: tuple | None = None
 
     kind = "Float"
 
@@ -72,6 +100,10 @@ class Float(Range):
     def value_type(self) -> type:
         return float
 
+    def keras_tuner_arguments(self) -> dict[str, Any]:
+        return {"min_value": float(self.min_value), "max_value": float(self.max_value), "step": self.step,
+                "sampling": "log" if self.log else "linear", "default": float(self.default)}
+
 
 @dataclass(frozen=True)
 class Int(Range):
@@ -82,6 +114,8 @@ class Int(Range):
     default: int = field(default=None)  # type: ignore[assignment]
     step: int = 1
     log: bool = False
+    parent_name: str | None = None
+    parent_values: tuple | None = None
 
     kind = "Int"
 
@@ -100,6 +134,10 @@ class Int(Range):
     def value_type(self) -> type:
         return int
 
+    def keras_tuner_arguments(self) -> dict[str, Any]:
+        return {"min_value": self.min_value, "max_value": self.max_value, "step": self.step,
+                "sampling": "log" if self.log else "linear", "default": self.default}
+
 
 @dataclass(frozen=True)
 class Choice(Range):
@@ -107,6 +145,8 @@ class Choice(Range):
 
     values: tuple = ()
     default: Any = None
+    parent_name: str | None = None
+    parent_values: tuple | None = None
 
     kind = "Choice"
 
@@ -131,8 +171,8 @@ class Choice(Range):
     def value_type(self) -> type:
         return type(self.values[0])
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"hp": self.kind, "name": self.name, "values": list(self.values), "default": self.default}
+    def keras_tuner_arguments(self) -> dict[str, Any]:
+        return {"values": list(self.values), "default": self.default}
 
 
 @dataclass(frozen=True)
@@ -140,6 +180,8 @@ class Boolean(Range):
     """True or False."""
 
     default: bool = False
+    parent_name: str | None = None
+    parent_values: tuple | None = None
 
     kind = "Boolean"
 
@@ -153,6 +195,9 @@ class Boolean(Range):
     @property
     def value_type(self) -> type:
         return bool
+
+    def keras_tuner_arguments(self) -> dict[str, Any]:
+        return {"default": self.default}
 
 
 def _check_bounds(hyperparameter: Float | Int) -> None:
@@ -192,3 +237,29 @@ def from_dict(config: dict[str, Any]) -> Range:
         return KINDS[kind](**config)
     except TypeError as error:
         raise RecipeError(f"hp.{kind} was given arguments it does not take: {error}") from None
+
+
+def active_values(ranges: list[Range], values: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The value of every range that is active, by name: `values` where given, else the default.
+
+    A conditional range is active when its parent is active and takes one of its
+    `parent_values`; inactive ranges are left out of the result.
+    """
+    values = values or {}
+    by_name = {range_.name: range_ for range_ in ranges}
+    chosen = {name: values.get(name, range_.default) for name, range_ in by_name.items()}
+    active: dict[str, Any] = {}
+
+    def is_active(range_: Range, seen: tuple[str, ...] = ()) -> bool:
+        parent_name = getattr(range_, "parent_name", None)
+        if parent_name is None:
+            return True
+        if parent_name in seen or parent_name not in by_name:
+            return False
+        parent = by_name[parent_name]
+        return is_active(parent, (*seen, range_.name)) and chosen[parent_name] in range_.parent_values
+
+    for name, range_ in by_name.items():
+        if is_active(range_):
+            active[name] = chosen[name]
+    return active

@@ -279,21 +279,53 @@ def collect_ranges(value: Any, path: str = "") -> dict[str, hp.Range]:
     return found
 
 
+def check_ranges(ranges: dict[str, hp.Range]) -> None:
+    """Refuse two different ranges under one name, and conditions on ranges that do not exist."""
+    by_name: dict[str, tuple[str, hp.Range]] = {}
+    for path, range_ in ranges.items():
+        if range_.name in by_name and by_name[range_.name][1] != range_:
+            raise RecipeError(
+                f"Two different ranges share the name {range_.name!r} (at `{by_name[range_.name][0]}` and "
+                f"`{path}`). Give each range its own name, or declare one range and reuse it."
+            )
+        by_name[range_.name] = (path, range_)
+    for path, range_ in ranges.items():
+        parent_name = getattr(range_, "parent_name", None)
+        if parent_name is None:
+            continue
+        if parent_name not in by_name or parent_name == range_.name:
+            raise RecipeError(
+                f"The range {range_.name!r} at `{path}` depends on parent_name={parent_name!r}, which is not "
+                f"another range of this recipe. {suggestion(parent_name, [n for n in by_name if n != range_.name])}"
+            )
+        parent = by_name[parent_name][1]
+        possible = getattr(parent, "values", None) or ((False, True) if isinstance(parent, hp.Boolean) else None)
+        if possible is not None and not set(range_.parent_values) <= set(possible):
+            raise RecipeError(
+                f"The range {range_.name!r} lists parent_values={list(range_.parent_values)!r}, but its parent "
+                f"{parent_name!r} can only take {list(possible)!r}."
+            )
+
+
 def resolve(recipe: Recipe, values: dict[str, Any] | None = None) -> dict[str, Any]:
     """The recipe as plain data with every range replaced by a value.
 
     `values` maps a range's name to the value to use (a tuner's choice); any range not
-    named there takes its default.
+    named there takes its default. A key holding an inactive conditional range is dropped.
     """
-    values = values or {}
+    ranges = collect_ranges(recipe)
+    check_ranges(ranges)
+    active = hp.active_values(list(ranges.values()), values)
+    dropped = object()
 
     def walk(item: Any) -> Any:
         if hp.is_range_dict(item):
-            return values.get(item["name"], item["default"])
+            return active.get(item["name"], dropped)
         if isinstance(item, dict):
-            return {key: walk(inner) for key, inner in item.items()}
+            pairs = ((key, walk(inner)) for key, inner in item.items())
+            return {key: inner for key, inner in pairs if inner is not dropped}
         if isinstance(item, list):
-            return [walk(inner) for inner in item]
+            return [inner for inner in map(walk, item) if inner is not dropped]
         return item
 
     return walk(recipe.to_dict())

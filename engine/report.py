@@ -54,7 +54,8 @@ def render_report(summary: dict[str, Any]) -> str:
         f"- Loss `{json.dumps(recipe['loss'])}`, optimizer `{json.dumps(recipe['optimizer'])}`.",
         f"- Batch size {recipe['batch_size']} per replica, {env['strategy']['replicas']} replica(s) "
         f"under the `{env['strategy']['name']}` strategy on {', '.join(env['strategy']['devices'])}.",
-        f"- Hyperparameters: {', '.join(f'{key}={value}' for key, value in summary['hyperparameters'].items())}.",
+        f"- Hyperparameters ({env.get('hyperparameters_from', 'recipe defaults')}): "
+        f"{', '.join(f'{key}={value}' for key, value in summary['hyperparameters'].items())}.",
         "",
         "## Files",
         "",

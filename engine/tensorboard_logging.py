@@ -23,7 +23,8 @@ def keras_callback(logs: Path) -> keras.callbacks.TensorBoard:
     return keras.callbacks.TensorBoard(log_dir=str(logs), write_graph=False, update_freq="epoch")
 
 
-def _domain(range_: hp.Range):
+def domain(range_: hp.Range):
+    """The TensorBoard HParams domain of a range."""
     if isinstance(range_, hp.Float):
         return hparams_api.RealInterval(float(range_.min_value), float(range_.max_value))
     if isinstance(range_, hp.Int):
@@ -52,7 +53,7 @@ def write_run_summaries(
     writer = tf.summary.create_file_writer(str(logs))
     ranges_by_name = {range_.name: range_ for range_ in ranges.values()}
     declared = [
-        hparams_api.HParam(name, _domain(ranges_by_name[name]) if name in ranges_by_name else None)
+        hparams_api.HParam(name, domain(ranges_by_name[name]) if name in ranges_by_name else None)
         for name in hyperparameters
     ]
     metrics = [

@@ -19,12 +19,10 @@ import pandas
 import tensorflow as tf
 
 import data
-import data.pipeline
-import zoo
 from engine import hp
-from engine.errors import RecipeError
-from engine.keras_objects import build_callbacks, build_loss, build_optimizer, check_metrics
-from engine.recipe import Recipe, collect_ranges, load_builder, resolve
+from engine.building import build_model, check_resolved, make_datasets, prepare_data
+from engine.keras_objects import build_callbacks
+from engine.recipe import Recipe, collect_ranges, resolve
 from engine.report import render_report
 from engine.run_folder import atomic_path, check_recipe_name, create_run_folder, write_json, write_text
 from engine.strategy import Chosen, choose_strategy
@@ -49,6 +47,7 @@ class Plan:
     recipe: Recipe
     resolved: dict[str, Any]
     ranges: dict[str, hp.Range]
+    values: dict[str, Any]
     hyperparameters: dict[str, Any]
     prepared: data.Prepared
     chosen: Chosen
@@ -67,21 +66,10 @@ def versions() -> dict[str, str]:
     return found
 
 
-def _check_ranges(ranges: dict[str, hp.Range]) -> None:
-    by_name: dict[str, tuple[str, hp.Range]] = {}
-    for path, range_ in ranges.items():
-        if range_.name in by_name and by_name[range_.name][1] != range_:
-            raise RecipeError(
-                f"Two different ranges share the name {range_.name!r} (at `{by_name[range_.name][0]}` and "
-                f"`{path}`). Give each range its own name, or declare one range and reuse it."
-            )
-        by_name[range_.name] = (path, range_)
-
-
-def _hyperparameters(resolved: dict, ranges: dict[str, hp.Range]) -> dict[str, Any]:
-    """Scalar settings shown in TensorBoard's HParams dashboard: every range plus the usual knobs."""
+def _hyperparameters(resolved: dict, values: dict[str, Any]) -> dict[str, Any]:
+    """Scalar settings shown in TensorBoard's HParams dashboard: every active range plus the usual knobs."""
     optimizer = resolved["optimizer"] if isinstance(resolved["optimizer"], dict) else {"name": resolved["optimizer"]}
-    values: dict[str, Any] = {
+    shown: dict[str, Any] = {
         "model": resolved["model"]["name"] or str(resolved["model"]["builder"]).rpartition(":")[2],
         "optimizer": optimizer["name"],
         "batch_size": resolved["batch_size"],
@@ -89,82 +77,47 @@ def _hyperparameters(resolved: dict, ranges: dict[str, hp.Range]) -> dict[str, A
         "seed": resolved["seed"],
     }
     if isinstance(optimizer.get("learning_rate"), (int, float)):
-        values["learning_rate"] = float(optimizer["learning_rate"])
-    ranged = resolve_values(resolved, ranges)
-    values.update(ranged)
-    return {key: value for key, value in values.items() if isinstance(value, (bool, int, float, str))}
+        shown["learning_rate"] = float(optimizer["learning_rate"])
+    shown.update(values)
+    return {key: value for key, value in shown.items() if isinstance(value, (bool, int, float, str))}
 
 
-def resolve_values(resolved: dict, ranges: dict[str, hp.Range]) -> dict[str, Any]:
-    """The value each range took in a resolved recipe, by range name."""
-    values = {}
-    for path, range_ in ranges.items():
-        item: Any = resolved
-        for part in path.split("."):
-            item = item[int(part)] if isinstance(item, list) else item[part]
-        values[range_.name] = item
-    return values
+def plan_run(recipe: Recipe, values: dict[str, Any] | None = None) -> Plan:
+    """Check everything and build the model under its strategy; writes nothing.
 
-
-def _output_layer(loss: Any, prepared: data.Prepared, model_args: dict) -> dict[str, Any]:
-    """Units and activation of the output layer, read off the task and the loss."""
-    loss_name = getattr(loss, "__name__", type(loss).__name__).lower()
-    if prepared.task == data.REGRESSION:
-        units, activation = prepared.num_targets, "linear"
-    elif "binary" in loss_name and prepared.num_classes == 2:
-        units, activation = 1, "sigmoid"
-    else:
-        units, activation = prepared.num_classes, "softmax"
-    return {"units": units, "activation": model_args.get("output_activation", activation)}
-
-
-def prepare_data(resolved: dict[str, Any]) -> data.Prepared:
-    """The splits a resolved recipe trains and is tested on, exactly as a run prepares them."""
-    spec = resolved["data"]
-    return data.prepare(spec["source"], spec["args"], spec["validation_split"], spec["test_split"],
-                        spec["stratify"], spec["preprocessing"], resolved["seed"])
-
-
-def plan_run(recipe: Recipe) -> Plan:
-    """Check everything and build the model under its strategy; writes nothing."""
+    `values` sets ranges by name (a search's best values); the others take their defaults.
+    """
     check_recipe_name(recipe.name or "")
     ranges = collect_ranges(recipe)
-    _check_ranges(ranges)
-    resolved = resolve(recipe)
-    for field in ("batch_size", "epochs"):
-        if resolved[field] < 1:
-            raise RecipeError(f"`{field}` must be at least 1. Received: {field}={resolved[field]!r}")
+    resolved = resolve(recipe, values)
+    check_resolved(resolved)
+    chosen_values = hp.active_values(list(ranges.values()), values)
     chosen = choose_strategy(resolved["strategy"], resolved["replicas"])
     keras.utils.set_random_seed(resolved["seed"])
     tf.config.experimental.enable_op_determinism()
     prepared = prepare_data(resolved)
-    loss = build_loss(resolved["loss"])
-    check_metrics(resolved["metrics"])
-    model_spec = resolved["model"]
-    output = _output_layer(loss, prepared, model_spec["args"])
-    arguments = {**model_spec["args"], "output_activation": output["activation"]}
-    with chosen.strategy.scope():
-        if model_spec["name"]:
-            model = zoo.create(model_spec["name"], prepared.input_shape, output["units"], **arguments)
-        else:
-            builder = load_builder(model_spec["builder"])
-            zoo.registry.check_arguments(model_spec["builder"], builder, model_spec["args"])
-            model = builder(input_shape=prepared.input_shape, num_classes=output["units"], **arguments)
-        if not isinstance(model, keras.Model):
-            raise RecipeError(f"The model builder returned {type(model).__name__}, not a keras.Model.")
-        model.compile(optimizer=build_optimizer(resolved["optimizer"]), loss=loss, metrics=resolved["metrics"])
+    model, output = build_model(resolved, prepared, chosen.strategy)
     callbacks = build_callbacks(resolved["callbacks"])
-    return Plan(recipe, resolved, ranges, _hyperparameters(resolved, ranges), prepared, chosen, model,
-                callbacks, output)
+    return Plan(recipe, resolved, ranges, chosen_values, _hyperparameters(resolved, chosen_values), prepared,
+                chosen, model, callbacks, output)
 
 
-def run_recipe(recipe: Recipe, runs_dir: str | Path = "runs", console=print, verbose: int | None = None) -> RunResult:
+def run_recipe(
+    recipe: Recipe,
+    runs_dir: str | Path = "runs",
+    console=print,
+    verbose: int | None = None,
+    values: dict[str, Any] | None = None,
+    values_from: str | None = None,
+) -> RunResult:
     """Train `recipe` and write its run folder; returns where it is and what it measured.
 
     `console` receives the lines of the summary; `verbose` is Keras's fit verbosity (by
-    default a progress bar on a terminal and one line per epoch otherwise).
+    default a progress bar on a terminal and one line per epoch otherwise). `values` sets
+    ranges by name instead of their defaults; `values_from` says where they came from (a
+    search folder), and is recorded in env.json and report.md.
     """
-    plan = plan_run(recipe)
+    plan = plan_run(recipe, values)
     folder = create_run_folder(runs_dir, recipe.name)
     env = {
         "status": "running",
@@ -172,12 +125,13 @@ def run_recipe(recipe: Recipe, runs_dir: str | Path = "runs", console=print, ver
         "platform": platform.platform(),
         "strategy": plan.chosen.describe(),
         "seed": plan.resolved["seed"],
+        "hyperparameters_from": values_from or "recipe defaults",
         "command": sys.argv,
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
-    values = resolve_values(plan.resolved, plan.ranges)
     recipe_json = {**plan.resolved, "hyperparameters": {
-        range_.name: {**range_.to_dict(), "value": values[range_.name]} for range_ in plan.ranges.values()
+        range_.name: {**range_.to_dict(), "value": plan.values.get(range_.name, "inactive")}
+        for range_ in plan.ranges.values()
     }}
     write_json(folder / "recipe.json", recipe_json)
     write_json(folder / "env.json", env)
@@ -198,10 +152,7 @@ def _train_and_record(plan: Plan, folder: Path, env: dict, console, verbose: int
     resolved, prepared, replicas = plan.resolved, plan.prepared, plan.chosen.replicas
     global_batch = resolved["batch_size"] * replicas
     seed = resolved["seed"]
-    datasets = {
-        name: data.pipeline.make_dataset(*prepared.splits[name], global_batch, shuffle=(name == "train"), seed=seed)
-        for name in ("train", "validation", "test")
-    }
+    datasets = make_datasets(prepared, global_batch, seed)
     logs = folder / "logs"
     started = time.perf_counter()
     history = plan.model.fit(

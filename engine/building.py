@@ -1,0 +1,87 @@
+"""From a resolved recipe (plain data, no ranges left) to data, a compiled model and datasets.
+
+Shared by plain runs (engine.training) and searches (engine.tuning), so a trial builds
+exactly what a run with the same values would.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import tensorflow as tf
+
+import data
+import data.pipeline
+import zoo
+from engine.errors import RecipeError
+from engine.keras_objects import build_loss, build_optimizer, check_metrics
+from engine.recipe import load_builder
+
+
+def check_resolved(resolved: dict[str, Any]) -> None:
+    """Checks on values that only make sense once ranges are resolved."""
+    for field in ("batch_size", "epochs"):
+        if resolved[field] < 1:
+            raise RecipeError(f"`{field}` must be at least 1. Received: {field}={resolved[field]!r}")
+
+
+def prepare_data(resolved: dict[str, Any]) -> data.Prepared:
+    """The splits a resolved recipe trains and is tested on, exactly as a run prepares them."""
+    spec = resolved["data"]
+    return data.prepare(spec["source"], spec["args"], spec["validation_split"], spec["test_split"],
+                        spec["stratify"], spec["preprocessing"], resolved["seed"])
+
+
+def output_layer(loss: Any, prepared: data.Prepared, model_args: dict) -> dict[str, Any]:
+    """Units and activation of the output layer, read off the task and the loss."""
+    loss_name = getattr(loss, "__name__", type(loss).__name__).lower()
+    if prepared.task == data.REGRESSION:
+        units, activation = prepared.num_targets, "linear"
+    elif "binary" in loss_name and prepared.num_classes == 2:
+        units, activation = 1, "sigmoid"
+    else:
+        units, activation = prepared.num_classes, "softmax"
+    return {"units": units, "activation": model_args.get("output_activation", activation)}
+
+
+def build_model(
+    resolved: dict[str, Any], prepared: data.Prepared, strategy: tf.distribute.Strategy
+) -> tuple[keras.Model, dict[str, Any]]:
+    """The recipe's model, compiled under `strategy`, and a description of its output layer."""
+    loss = build_loss(resolved["loss"])
+    check_metrics(resolved["metrics"])
+    model_spec = resolved["model"]
+    output = output_layer(loss, prepared, model_spec["args"])
+    arguments = {**model_spec["args"], "output_activation": output["activation"]}
+    with strategy.scope():
+        if model_spec["name"]:
+            model = zoo.create(model_spec["name"], prepared.input_shape, output["units"], **arguments)
+        else:
+            builder = load_builder(model_spec["builder"])
+            zoo.registry.check_arguments(model_spec["builder"], builder, model_spec["args"])
+            model = builder(input_shape=prepared.input_shape, num_classes=output["units"], **arguments)
+        if not isinstance(model, keras.Model):
+            raise RecipeError(f"The model builder returned {type(model).__name__}, not a keras.Model.")
+        model.compile(optimizer=build_optimizer(resolved["optimizer"]), loss=loss, metrics=resolved["metrics"])
+    return model, output
+
+
+def make_datasets(prepared: data.Prepared, global_batch: int, seed: int) -> dict[str, tf.data.Dataset]:
+    """train (shuffled), validation and test pipelines with the global batch size."""
+    return {
+        name: data.pipeline.make_dataset(*prepared.splits[name], global_batch, shuffle=(name == "train"), seed=seed)
+        for name in ("train", "validation", "test")
+    }
+
+
+def logged_metric_names(resolved: dict[str, Any]) -> list[str]:
+    """Names Keras logs for the recipe's loss and metrics, e.g. ["loss", "accuracy"]."""
+    names = ["loss"]
+    for metric in resolved["metrics"]:
+        if isinstance(metric, str):
+            names.append(metric)
+        elif isinstance(metric, dict):
+            config = metric.get("config", {})
+            names.append(config.get("name") or keras.metrics.get(metric).name)
+    return names
