@@ -27,6 +27,8 @@ def close_matches(word: str, candidates: Iterable[str], limit: int = 3) -> list[
 def suggestion(word: str, candidates: Iterable[str]) -> str:
     """A sentence proposing the closest valid names, or listing them all when none is close."""
     candidates = sorted(set(candidates))
+    if not candidates:
+        return ""
     found = close_matches(word, candidates)
     if found:
         return "Did you mean " + " or ".join(repr(name) for name in found) + "?"

@@ -21,7 +21,11 @@ from engine.run_folder import atomic_path  # noqa: E402
 def _reason(message: str | None) -> str:
     """The last meaningful line of a failed trial's traceback."""
     lines = [line.strip() for line in (message or "").splitlines() if line.strip()]
-    return lines[-1] if lines else ""
+    if not lines:
+        return ""
+    # "package.module.SomeError: what happened" -> "SomeError: what happened"
+    kind, separator, text = lines[-1].partition(": ")
+    return f"{kind.rpartition('.')[2]}{separator}{text}"
 
 
 def trial_rows(oracle, objective, ranges: list[hp.Range] | None = None) -> list[dict[str, Any]]:
@@ -34,7 +38,7 @@ def trial_rows(oracle, objective, ranges: list[hp.Range] | None = None) -> list[
         score = trial.score if trial.score is not None and math.isfinite(trial.score) else None
         rows.append({
             "trial_id": trial.trial_id, "status": str(trial.status), "score": score,
-            "best_step": trial.best_step, "values": values,
+            "best_step": trial.best_step if str(trial.status) == "COMPLETED" else None, "values": values,
             "reason": _reason(trial.message) if str(trial.status) != "COMPLETED" else "",
         })
     sign = -1.0 if objective.direction == "max" else 1.0
@@ -112,22 +116,29 @@ def _cell(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def render_tune_report(search, rows: list[dict[str, Any]], best: dict[str, Any],
-                       ranking: dict[str, float] | None) -> str:
+def render_tune_report(search, rows: list[dict[str, Any]], best: dict[str, Any] | None,
+                       ranking: dict[str, float] | None, trials: dict[str, int]) -> str:
     """Markdown: settings, the best trial, a table of every trial by score, failures and importance."""
     names = [range_.name for range_ in search.ranges]
     objective = search.objective
     lines = [
-        f"# Search: {search.recipe.name}, {best['tuner']}",
+        f"# Search: {search.recipe.name}, {search.resolved['tuner']['name']}",
         "",
         f"Objective: `{objective.name}` ({objective.direction}imize). "
-        f"Trials: {', '.join(f'{count} {status.lower()}' for status, count in sorted(best['trials'].items()))}.",
+        f"Trials: {', '.join(f'{count} {status.lower()}' for status, count in trials.items())}.",
         "",
-        f"Best: trial {best['trial_id']}, {objective.name} = {best['score']:.4f}, with "
-        + ", ".join(f"`{key}={value}`" for key, value in best["hyperparameters"].items()) + ".",
-        "",
-        f"Retrain with these values: `make recipe NAME={search.recipe.name} ARGS=\"from_tune={search.folder}\"`.",
-        "",
+    ]
+    if best is None:
+        lines += ["No trial completed, so there is no best trial; the reasons are below.", ""]
+    else:
+        lines += [
+            f"Best: trial {best['trial_id']}, {objective.name} = {best['score']:.4f}, with "
+            + ", ".join(f"`{key}={value}`" for key, value in best["hyperparameters"].items()) + ".",
+            "",
+            f"Retrain with these values: `make recipe NAME={search.recipe.name} ARGS=\"from_tune={search.folder}\"`.",
+            "",
+        ]
+    lines += [
         "## Trials, best first",
         "",
         "| rank | trial | status | " + objective.name + " | best epoch | " + " | ".join(names) + " |",

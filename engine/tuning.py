@@ -17,6 +17,7 @@ import math
 import os
 import shutil
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,15 @@ SHORTHANDS = {
 LOWER_IS_BETTER = ("loss", "error", "mae", "mse", "rmse", "mape", "msle", "crossentropy", "hinge", "divergence",
                    "poisson", "logcosh", "huber")
 PROJECT = "keras_tuner"
+
+try:
+    # KerasTuner prints the whole traceback of every failed trial while this (private) switch is on.
+    # The reason is still recorded in the trial and shown in report.md; the console gets one line.
+    from keras_tuner.src import config as _keras_tuner_config
+
+    _keras_tuner_config.DEBUG = False
+except ImportError:  # a KerasTuner without that module: its default printing stays
+    pass
 
 
 def expand_shorthands(assignments: dict[str, Any]) -> tuple[dict[str, Any], bool]:
@@ -96,10 +106,10 @@ class FailOnNaN(keras.callbacks.Callback):
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         loss = (logs or {}).get("loss")
         if loss is not None and not math.isfinite(float(loss)):
-            raise keras_tuner.errors.FailedTrialError(
-                f"the loss became {float(loss)} at epoch {self.epoch + 1}, batch {batch + 1} "
-                "(a learning rate too high for these values?)"
-            )
+            reason = (f"the loss became {float(loss)} at epoch {self.epoch + 1}, batch {batch + 1} "
+                      "(a learning rate too high for these values?)")
+            print(f"Trial failed: {reason}", flush=True)
+            raise keras_tuner.errors.FailedTrialError(reason)
 
 
 class RecipeHyperModel(keras_tuner.HyperModel):
@@ -111,6 +121,11 @@ class RecipeHyperModel(keras_tuner.HyperModel):
         self.ranges = list(collect_ranges(recipe).values())
         self.prepared = prepared
         self.chosen = chosen
+        # Builds so far per set of values. The first build of a set uses the recipe's seed, so a
+        # trial matches a plain run with the same values; repeated executions of one trial
+        # (executions_per_trial > 1) get the next seeds, so averaging them means something.
+        self.builds: Counter[str] = Counter()
+        self.seed_offset = 0
 
     def declare(self, hyperparameters: keras_tuner.HyperParameters) -> dict[str, Any]:
         """Register every range with KerasTuner (parents first) and return the active values."""
@@ -140,13 +155,17 @@ class RecipeHyperModel(keras_tuner.HyperModel):
 
     def build(self, hyperparameters: keras_tuner.HyperParameters) -> keras.Model:
         resolved = self.resolved(hyperparameters)
-        keras.utils.set_random_seed(resolved["seed"])
+        key = json.dumps(hp.active_values(self.ranges, hyperparameters.values), sort_keys=True, default=str)
+        self.seed_offset = self.builds[key]
+        self.builds[key] += 1
+        keras.utils.set_random_seed(resolved["seed"] + self.seed_offset)
         model, _ = build_model(resolved, self.prepared, self.chosen.strategy)
         return model
 
     def fit(self, hyperparameters, model, *args, callbacks=None, epochs=None, **kwargs):
         resolved = self.resolved(hyperparameters)
-        datasets = make_datasets(self.prepared, resolved["batch_size"] * self.chosen.replicas, resolved["seed"])
+        seed = resolved["seed"] + self.seed_offset
+        datasets = make_datasets(self.prepared, resolved["batch_size"] * self.chosen.replicas, seed)
         return model.fit(
             datasets["train"],
             validation_data=datasets["validation"],
@@ -210,6 +229,7 @@ def plan_search(recipe: Recipe, runs_dir: str | Path, overwrite: bool = False, m
     hypermodel = RecipeHyperModel(recipe, prepared, chosen)
     # One trial with the defaults is built now, so a bad model argument fails before any folder exists.
     hypermodel.build(keras_tuner.HyperParameters())
+    hypermodel.builds.clear()
 
     folder = Path(runs_dir) / recipe.name / f"tune-{tune_id(recipe)}"
     if overwrite and folder.exists() and os.environ.get("KERASTUNER_TUNER_ID") is None:
@@ -243,14 +263,25 @@ def run_search(search: Search, console=print) -> dict[str, Any] | None:
         console(f"{search.recipe.name}: {type(tuner).__name__} over {len(search.ranges)} range(s), "
                 f"objective {search.objective.name} ({search.objective.direction}); folder {folder}")
     started = time.perf_counter()
-    tuner.search(callbacks=[keras.callbacks.TensorBoard(log_dir=str(logs), write_graph=False)], verbose=1)
+    stopped = ""
+    try:
+        tuner.search(callbacks=[keras.callbacks.TensorBoard(log_dir=str(logs), write_graph=False)], verbose=1)
+    except RuntimeError as error:  # KerasTuner gives up after too many failed trials in a row
+        stopped = str(error)
     if is_worker:
+        if stopped:
+            raise RuntimeError(stopped)
         return None
     seconds = time.perf_counter() - started
     rows = trial_rows(tuner.oracle, search.objective, search.ranges)
     completed = [row for row in rows if row["status"] == "COMPLETED" and row["score"] is not None]
+    trials = {status: sum(row["status"] == status for row in rows) for status in sorted({r["status"] for r in rows})}
     if not completed:
-        raise RuntimeError(f"No trial of the search in {folder} completed; see report.md for the reasons.")
+        write_text(folder / "report.md", render_tune_report(search, rows, None, None, trials))
+        raise RuntimeError(
+            f"No trial of the search completed ({stopped or 'every trial failed'}); "
+            f"{folder}/report.md lists each trial's reason."
+        )
     best_row = completed[0]
     best = {
         "recipe": search.recipe.name,
@@ -259,18 +290,20 @@ def run_search(search: Search, console=print) -> dict[str, Any] | None:
         "score": best_row["score"],
         "trial_id": best_row["trial_id"],
         "hyperparameters": best_row["values"],
-        "trials": {status: sum(row["status"] == status for row in rows) for status in {r["status"] for r in rows}},
+        "trials": trials,
         "search_seconds_this_session": seconds,
     }
     write_json(folder / "best.json", best)
     plot = write_importance_plot(folder / "importance.png", rows, search.ranges, search.objective)
-    write_text(folder / "report.md", render_tune_report(search, rows, best, plot))
+    write_text(folder / "report.md", render_tune_report(search, rows, best, plot, trials))
     console("")
     console(f"Best trial {best_row['trial_id']}: {search.objective.name} {best_row['score']:.4f} with "
             + ", ".join(f"{key}={value}" for key, value in best_row["values"].items()))
     console(f"{len(completed)} of {len(rows)} trials completed; {folder}/report.md and best.json written.")
     console(f"Retrain with the best values: make recipe NAME={search.recipe.name} ARGS=\"from_tune={folder}\"")
     console(f"TensorBoard (HParams tab): make tensorboard RUNS={folder}")
+    if stopped:
+        raise RuntimeError(f"The search stopped early: {stopped} The best of the completed trials was recorded.")
     return best
 
 

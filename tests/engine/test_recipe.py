@@ -58,3 +58,35 @@ def test_every_catalog_recipe_serializes_to_json_and_back(name):
     assert recipe.description, f"{name} needs a docstring stating what it trains and the result to expect"
     assert recipe.targets, f"{name} must declare the test metrics it is expected to reach"
     assert isinstance(recipe.seed, int)
+
+
+def conditional_recipe() -> Recipe:
+    return small_recipe(**{}).from_dict({
+        **small_recipe().to_dict(),
+        "optimizer": {
+            "name": hp.Choice("optimizer", ["adam", "sgd"], default="adam").to_dict(),
+            "learning_rate": 0.01,
+            "momentum": hp.Float("momentum", 0.0, 0.9, default=0.9, parent_name="optimizer",
+                                 parent_values=["sgd"]).to_dict(),
+        },
+    })
+
+
+def test_a_conditional_range_is_left_out_when_its_parent_takes_another_value():
+    recipe = conditional_recipe()
+    assert "momentum" not in resolve(recipe)["optimizer"]
+    assert resolve(recipe, {"optimizer": "sgd"})["optimizer"] == {"name": "sgd", "learning_rate": 0.01,
+                                                                   "momentum": 0.9}
+    assert resolve(recipe, {"optimizer": "sgd", "momentum": 0.5})["optimizer"]["momentum"] == 0.5
+
+
+def test_conditions_must_name_another_range_and_its_possible_values():
+    config = conditional_recipe().to_dict()
+    config["optimizer"]["momentum"]["parent_name"] = "optimiser"
+    with pytest.raises(RecipeError, match="not another range of this recipe. Did you mean 'optimizer'"):
+        resolve(Recipe.from_dict(config))
+    config["optimizer"]["momentum"].update(parent_name="optimizer", parent_values=["nadam"])
+    with pytest.raises(RecipeError, match=r"can only take \['adam', 'sgd'\]"):
+        resolve(Recipe.from_dict(config))
+    with pytest.raises(RecipeError, match="needs both `parent_name` and `parent_values`"):
+        hp.Float("momentum", 0.0, 0.9, default=0.9, parent_name="optimizer")
