@@ -229,7 +229,6 @@ def plan_search(recipe: Recipe, runs_dir: str | Path, overwrite: bool = False, m
     hypermodel = RecipeHyperModel(recipe, prepared, chosen)
     # One trial with the defaults is built now, so a bad model argument fails before any folder exists.
     hypermodel.build(keras_tuner.HyperParameters())
-    hypermodel.builds.clear()
 
     folder = Path(runs_dir) / recipe.name / f"tune-{tune_id(recipe)}"
     if overwrite and folder.exists() and os.environ.get("KERASTUNER_TUNER_ID") is None:
@@ -249,6 +248,9 @@ def plan_search(recipe: Recipe, runs_dir: str | Path, overwrite: bool = False, m
         tuner = TUNERS[settings["name"]](**arguments)
     except (TypeError, ValueError) as error:
         raise RecipeError(f"KerasTuner's {settings['name']} tuner refused its settings: {error}") from None
+    # Our check above and KerasTuner's own exploration of the space (it builds the model to find
+    # conditional ranges) are not trials: the first trial of each set of values starts at offset 0.
+    hypermodel.builds.clear()
     return Search(recipe, folder, tuner, objective, ranges, resolved)
 
 
