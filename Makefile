@@ -11,11 +11,12 @@ PYTEST_ARGS ?=
 WORKERS ?= 0
 
 .DEFAULT_GOAL := help
-.PHONY: help install recipe tune list tensorboard test lint bench
+.PHONY: help install recipe tune compare list tensorboard test lint bench
 
 help:
 	@echo "make recipe [NAME=digits_cnn] [ARGS=\"epochs=5 optimizer.learning_rate=0.01\"]"
 	@echo "make tune [NAME=digits_cnn] [ARGS=\"tuner=hyperband max_trials=20\"] [WORKERS=2]"
+	@echo "make compare [NAME=digits_cnn]"
 	@echo "make list | make tensorboard [PORT=6006] | make test | make bench | make lint | make install"
 
 $(STAMP): pyproject.toml
@@ -30,6 +31,9 @@ recipe: $(STAMP)
 
 tune: $(STAMP)
 	@$(PY) -m engine tune $(NAME) $(ARGS) --runs-dir $(RUNS) --workers $(WORKERS)
+
+compare: $(STAMP)
+	@$(PY) -m engine compare $(NAME) --runs-dir $(RUNS)
 
 list: $(STAMP)
 	@$(PY) -m engine list

@@ -30,6 +30,18 @@ class Prepared:
     class_names: list[str]
     class_counts: dict[str, list[int]] = field(default_factory=dict)
     steps: list[dict[str, Any]] = field(default_factory=list)
+    # Mean and scale of regression targets when a step standardized them: predictions times
+    # scale plus mean are in the target's own units.
+    target_mean: list[float] | None = None
+    target_scale: list[float] | None = None
+
+    def targets_in_original_units(self, targets: np.ndarray) -> np.ndarray:
+        """Undo target standardization (identity when the targets were not standardized)."""
+        if self.target_scale is None:
+            return targets
+        shape = targets.shape
+        flat = targets.reshape(len(targets), -1) * np.asarray(self.target_scale) + np.asarray(self.target_mean)
+        return flat.reshape(shape)
 
     def sizes(self) -> dict[str, int]:
         return {name: len(part[0]) for name, part in self.splits.items()}
@@ -65,6 +77,7 @@ def prepare(
         splits = {name: step.transform(*part) for name, part in splits.items()}
     targets = splits["train"][1]
     num_targets = 1 if targets.ndim == 1 or classification else int(targets.shape[1])
+    scaling = next((step.describe() for step in steps if "target_std" in step.describe()), None)
     return Prepared(
         splits=splits,
         task=dataset.task,
@@ -73,6 +86,8 @@ def prepare(
         num_targets=num_targets,
         class_names=dataset.class_names,
         class_counts=class_counts,
+        target_mean=scaling["target_mean"] if scaling else None,
+        target_scale=scaling["target_std"] if scaling else None,
         steps=[{"name": config if isinstance(config, str) else config["name"], **step.describe()}
                for config, step in zip(preprocessing or [], steps, strict=True)],
     )

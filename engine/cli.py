@@ -2,6 +2,7 @@
 
     python -m engine recipe NAME [key=value ...] [--runs-dir runs]
     python -m engine tune NAME [key=value ...] [--runs-dir runs] [--workers N]
+    python -m engine compare NAME [--runs-dir runs]
     python -m engine list
 
 A mistake in what was asked (exit code 2) or a failure while running (exit code 1) prints a
@@ -38,6 +39,9 @@ def _parser() -> argparse.ArgumentParser:
     tune.add_argument("--runs-dir", default="runs", help="where search folders go (default: runs)")
     tune.add_argument("--workers", type=int, default=0,
                       help="run the search in parallel: a chief and this many worker processes on 127.0.0.1")
+    compare = commands.add_parser("compare", help="a recipe's runs side by side, newest first")
+    compare.add_argument("name", nargs="?", default=DEFAULT_RECIPE, help="the recipe whose runs to compare")
+    compare.add_argument("--runs-dir", default="runs", help="where run folders are (default: runs)")
     commands.add_parser("list", help="list the catalog recipes, zoo models and data sources")
     return parser
 
@@ -47,6 +51,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if arguments.command == "list":
             return _list()
+        if arguments.command == "compare":
+            from engine.compare import collect_runs, format_table
+
+            print(format_table(collect_runs(arguments.runs_dir, arguments.name)))
+            return 0
         if arguments.command == "tune":
             return _tune(arguments.name, arguments.overrides, arguments.runs_dir, arguments.workers)
         return _recipe(arguments.name, arguments.overrides, arguments.runs_dir)

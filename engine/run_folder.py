@@ -10,6 +10,7 @@ killed run never leaves a half-written artifact under its final name.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import secrets
@@ -68,7 +69,19 @@ def write_text(path: str | Path, text: str) -> None:
 
 
 def write_json(path: str | Path, value: Any) -> None:
-    write_text(path, json.dumps(value, indent=2, sort_keys=False, default=_json_default) + "\n")
+    """JSON with NaN and infinities written as null, so every reader can parse it."""
+    text = json.dumps(_finite(value), indent=2, sort_keys=False, default=_json_default, allow_nan=False)
+    write_text(path, text + "\n")
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value
 
 
 def _json_default(value: Any) -> Any:

@@ -69,3 +69,16 @@ def write_run_summaries(
             tf.summary.scalar(f"test_{name}", float(value), step=final_epoch)
     writer.flush()
     writer.close()
+
+
+def write_pictures(logs: Path, pictures: dict[str, Path], texts: dict[str, str], step: int) -> None:
+    """The run's PNG plots as image summaries and Markdown tables as text summaries, in `logs/`."""
+    writer = tf.summary.create_file_writer(str(logs))
+    with writer.as_default():
+        for name, path in pictures.items():
+            image = tf.image.decode_png(tf.io.read_file(str(path)), channels=3)
+            tf.summary.image(f"plots/{name}", image[tf.newaxis], step=step)
+        for name, text in texts.items():
+            tf.summary.text(name, text, step=step)
+    writer.flush()
+    writer.close()

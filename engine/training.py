@@ -20,13 +20,15 @@ import tensorflow as tf
 
 import data
 from engine import hp
+from engine.assessment import assess
 from engine.building import build_model, check_resolved, make_datasets, prepare_data
+from engine.cost import EpochTimer
 from engine.keras_objects import build_callbacks
 from engine.recipe import Recipe, collect_ranges, resolve
-from engine.report import render_report
+from engine.report import classification_report_markdown, render_report
 from engine.run_folder import atomic_path, check_recipe_name, create_run_folder, write_json, write_text
 from engine.strategy import Chosen, choose_strategy
-from engine.tensorboard_logging import keras_callback, write_run_summaries
+from engine.tensorboard_logging import keras_callback, write_pictures, write_run_summaries
 
 PACKAGES = ("tensorflow-cpu", "tensorflow", "keras", "keras-tuner", "tensorboard", "scikit-learn", "numpy")
 
@@ -140,6 +142,8 @@ def run_recipe(
         if verbose is None:
             verbose = 1 if sys.stdout.isatty() else 2
         result = _train_and_record(plan, folder, env, console, verbose)
+    except TrainingDiverged:
+        raise  # the run folder is complete and already says "diverged"
     except BaseException as error:
         env.update(status="failed", error=f"{type(error).__name__}: {error}",
                    finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
@@ -148,16 +152,25 @@ def run_recipe(
     return result
 
 
+def _loss_name(loss: str | dict) -> str:
+    return loss if isinstance(loss, str) else str(loss.get("class_name", ""))
+
+
+class TrainingDiverged(RuntimeError):
+    """Training produced a non-finite or exploding loss; the run folder still records what happened."""
+
+
 def _train_and_record(plan: Plan, folder: Path, env: dict, console, verbose: int) -> RunResult:
     resolved, prepared, replicas = plan.resolved, plan.prepared, plan.chosen.replicas
-    global_batch = resolved["batch_size"] * replicas
-    seed = resolved["seed"]
-    datasets = make_datasets(prepared, global_batch, seed)
+    datasets = make_datasets(prepared, resolved["batch_size"] * replicas, resolved["seed"])
     logs = folder / "logs"
+    timer = EpochTimer()
     started = time.perf_counter()
     history = plan.model.fit(
         datasets["train"], validation_data=datasets["validation"], epochs=resolved["epochs"],
-        callbacks=[*plan.callbacks, keras_callback(logs)], shuffle=False, verbose=verbose,
+        # TerminateOnNaN ends a diverging run at once instead of training on NaN weights.
+        callbacks=[*plan.callbacks, keras.callbacks.TerminateOnNaN(), timer, keras_callback(logs)],
+        shuffle=False, verbose=verbose,
     )
     train_seconds = time.perf_counter() - started
     metrics = {
@@ -170,9 +183,18 @@ def _train_and_record(plan: Plan, folder: Path, env: dict, console, verbose: int
         (f"stopped early by {type(callback).__name__} after epoch {callback.stopped_epoch + 1}"
          for callback in plan.callbacks if getattr(callback, "stopped_epoch", 0)), ""
     )
+    restored_best = any(getattr(callback, "restore_best_weights", False) and getattr(callback, "stopped_epoch", 0)
+                        for callback in plan.callbacks)
+    assessment = assess(plan.model, prepared, history.history, resolved["epochs"], stopped_by, restored_best,
+                        timer, train_seconds, folder, loss_name=_loss_name(resolved["loss"]))
+    metrics |= assessment.to_metrics()
+
     metric_names = [key for key in history.history if not key.startswith(("val_", "learning_rate"))]
     write_run_summaries(logs, folder.name, resolved, plan.hyperparameters, plan.ranges, metric_names,
                         metrics["test"], epochs_run)
+    texts = {"classification_report": classification_report_markdown(assessment.evaluation)} \
+        if assessment.evaluation is not None and prepared.task == data.CLASSIFICATION else {}
+    write_pictures(logs, assessment.pictures, texts, epochs_run)
     with atomic_path(folder / "model.keras") as temporary:
         plan.model.save(temporary)
     table = pandas.DataFrame(history.history)
@@ -185,25 +207,34 @@ def _train_and_record(plan: Plan, folder: Path, env: dict, console, verbose: int
         "metrics": metrics, "env": env, "epochs_run": epochs_run, "train_seconds": train_seconds,
         "stopped_by": stopped_by, "task": prepared.task, "sizes": prepared.sizes(),
         "class_counts": prepared.class_counts, "parameters": plan.model.count_params(), "output": plan.output,
-        "hyperparameters": plan.hyperparameters,
+        "hyperparameters": plan.hyperparameters, "assessment": assessment,
     }
     write_text(folder / "report.md", render_report(summary))
-    env.update(status="complete", finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"), train_seconds=train_seconds,
+    env.update(status="diverged" if assessment.diverged else "complete",
+               finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"), train_seconds=train_seconds,
                epochs_run=epochs_run, parameters=plan.model.count_params(), output_layer=plan.output,
                data={"sizes": prepared.sizes(), "class_counts": prepared.class_counts, "steps": prepared.steps})
     write_json(folder / "env.json", env)
     _print_summary(plan.recipe.name, folder, metrics, epochs_run, train_seconds, console)
+    for finding in assessment.findings:
+        console(f"Diagnosis, {finding.kind}: {finding.evidence}. Remedy: {finding.remedy}.")
+    if assessment.diverged:
+        raise TrainingDiverged(
+            f"training diverged ({assessment.findings[0].evidence}); {folder}/report.md records the run. "
+            f"Remedy: {assessment.findings[0].remedy}"
+        )
     return RunResult(folder, metrics, train_seconds)
 
 
 def _print_summary(name: str, folder: Path, metrics: dict, epochs: int, seconds: float, console) -> None:
-    figures = ", ".join(f"{metric} {value:.4f}" for metric, value in metrics["test"].items())
+    figures = ", ".join(f"{metric} {value:.4f}" for metric, value in metrics["test"].items()
+                        if isinstance(value, float))
     console("")
     console(f"{name}: test {figures} ({epochs} epochs, {seconds:.1f} s of training)")
     console(f"Run folder: {folder}")
     for file, what in (
         ("report.md", "what to read first"),
-        ("metrics.json", "test and validation metrics"),
+        ("metrics.json", "test and validation metrics, evaluation, diagnosis, cost"),
         ("model.keras", "the trained model: keras.saving.load_model(...)"),
         ("history.csv", "loss and metrics per epoch"),
         ("recipe.json", f"the resolved recipe: make recipe NAME={folder}/recipe.json repeats this run"),

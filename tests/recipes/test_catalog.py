@@ -23,3 +23,5 @@ def test_catalog_recipe_reaches_its_target(name, runs_dir):
         # The docstring states the same target a person reads.
         assert f"{bound:.2f}" in recipe.description
     assert "NOT met" not in (folder / "report.md").read_text()
+    problems = [finding for finding in read_json(folder / "metrics.json")["diagnosis"] if finding["problem"]]
+    assert not problems, f"{name} is diagnosed with {problems}"
