@@ -36,6 +36,11 @@ def read_json(path: Path) -> dict:
     return json.loads(path.read_text())
 
 
+def without_cost(metrics: dict) -> dict:
+    """metrics.json less its timings and memory, which differ between identical runs."""
+    return {key: value for key, value in metrics.items() if key != "cost"}
+
+
 @pytest.fixture
 def runs_dir(tmp_path: Path) -> Path:
     return tmp_path / "runs"
