@@ -11,12 +11,13 @@ PYTEST_ARGS ?=
 WORKERS ?= 0
 
 .DEFAULT_GOAL := help
-.PHONY: help install recipe tune compare list tensorboard test lint bench
+.PHONY: help install recipe tune compare publish list tensorboard test lint bench
 
 help:
 	@echo "make recipe [NAME=digits_cnn] [ARGS=\"epochs=5 optimizer.learning_rate=0.01\"]"
 	@echo "make tune [NAME=digits_cnn] [ARGS=\"tuner=hyperband max_trials=20\"] [WORKERS=2]"
 	@echo "make compare [NAME=digits_cnn]"
+	@echo "make publish RUN=runs/<recipe>/<run> [AS=name] [OVERWRITE=1]"
 	@echo "make list | make tensorboard [PORT=6006] | make test | make bench | make lint | make install"
 
 $(STAMP): pyproject.toml
@@ -34,6 +35,9 @@ tune: $(STAMP)
 
 compare: $(STAMP)
 	@$(PY) -m engine compare $(NAME) --runs-dir $(RUNS)
+
+publish: $(STAMP)
+	@$(PY) -m engine publish $(RUN) $(if $(AS),--as $(AS)) $(if $(OVERWRITE),--overwrite)
 
 list: $(STAMP)
 	@$(PY) -m engine list

@@ -55,8 +55,13 @@ def prepare(
     stratify: bool = True,
     preprocessing: list | None = None,
     seed: int = 0,
+    train_per_class: int | None = None,
 ) -> Prepared:
-    """Load `source`, split it with `seed`, and fit then apply `preprocessing` (training split only)."""
+    """Load `source`, split it with `seed`, and fit then apply `preprocessing` (training split only).
+
+    `train_per_class` keeps only that many training samples of each class (a seeded choice),
+    for few-label experiments; validation and test keep their full size.
+    """
     dataset = load(source, **(args or {}))
     if len(dataset.features) != len(dataset.targets):
         raise DataError(
@@ -64,6 +69,8 @@ def prepare(
         )
     classification = dataset.task == CLASSIFICATION
     parts = split_indices(dataset.targets, validation_split, test_split, seed, stratify and classification)
+    if train_per_class is not None:
+        parts["train"] = _per_class(dataset.targets, parts["train"], train_per_class, seed, classification)
     splits = {name: (dataset.features[index], dataset.targets[index]) for name, index in parts.items()}
     num_classes = len(dataset.class_names) if classification else 0
     class_counts = {}
@@ -91,3 +98,21 @@ def prepare(
         steps=[{"name": config if isinstance(config, str) else config["name"], **step.describe()}
                for config, step in zip(preprocessing or [], steps, strict=True)],
     )
+
+
+def _per_class(targets: np.ndarray, train: np.ndarray, count: int, seed: int, classification: bool) -> np.ndarray:
+    if not classification:
+        raise DataError("`data.train_per_class` needs a classification source.")
+    if not isinstance(count, int) or count < 1:
+        raise DataError(f"`data.train_per_class` must be a whole number >= 1. Received: {count!r}")
+    generator = np.random.default_rng(seed)
+    chosen = []
+    for label in np.unique(targets[train]):
+        members = train[targets[train] == label]
+        if len(members) < count:
+            raise DataError(
+                f"`data.train_per_class={count}` asks for more training samples of class {label} than the "
+                f"training split holds ({len(members)})."
+            )
+        chosen.append(generator.choice(members, size=count, replace=False))
+    return np.sort(np.concatenate(chosen))

@@ -87,10 +87,33 @@ def _from_sklearn(bunch, task: str) -> Dataset:
     )
 
 
+def keep_classes(dataset: Dataset, classes: list[int]) -> Dataset:
+    """Only the samples of `classes`, relabelled 0..len(classes)-1 in the order given."""
+    known = list(range(len(dataset.class_names)))
+    if not classes or len(set(classes)) != len(classes) or not set(classes) <= set(known):
+        raise DataError(
+            f"`classes` must list distinct class numbers from {known}. Received: classes={classes!r}"
+        )
+    mask = np.isin(dataset.targets, classes)
+    relabel = {old: new for new, old in enumerate(classes)}
+    return Dataset(
+        features=dataset.features[mask],
+        targets=np.array([relabel[int(label)] for label in dataset.targets[mask]], dtype="int64"),
+        task=dataset.task,
+        class_names=[dataset.class_names[old] for old in classes],
+        feature_names=dataset.feature_names,
+        description=dataset.description,
+    )
+
+
 @register_source("digits")
-def digits() -> Dataset:
-    """scikit-learn's 8x8 handwritten digits: 1,797 images, 10 classes, pixel values 0-16."""
-    return _from_sklearn(sklearn_datasets.load_digits(), CLASSIFICATION)
+def digits(classes: list | None = None) -> Dataset:
+    """scikit-learn's 8x8 handwritten digits: 1,797 images, 10 classes, pixel values 0-16.
+
+    `classes` keeps only those digits (e.g. [5, 6, 7, 8, 9]), relabelled from 0 in that order.
+    """
+    dataset = _from_sklearn(sklearn_datasets.load_digits(), CLASSIFICATION)
+    return keep_classes(dataset, classes) if classes is not None else dataset
 
 
 @register_source("iris")

@@ -30,7 +30,7 @@ def prepare_data(resolved: dict[str, Any]) -> data.Prepared:
     """The splits a resolved recipe trains and is tested on, exactly as a run prepares them."""
     spec = resolved["data"]
     return data.prepare(spec["source"], spec["args"], spec["validation_split"], spec["test_split"],
-                        spec["stratify"], spec["preprocessing"], resolved["seed"])
+                        spec["stratify"], spec["preprocessing"], resolved["seed"], spec.get("train_per_class"))
 
 
 def output_layer(loss: Any, prepared: data.Prepared, model_args: dict) -> dict[str, Any]:
@@ -55,7 +55,16 @@ def build_model(
     output = output_layer(loss, prepared, model_spec["args"])
     arguments = {**model_spec["args"], "output_activation": output["activation"]}
     with strategy.scope():
-        if model_spec["name"]:
+        if model_spec["name"] and (model_spec.get("pretrained") or model_spec["name"] in zoo.list_pretrained()):
+            if model_spec["args"] and model_spec["name"] in zoo.list_pretrained():
+                raise RecipeError(f"`model.args` must be empty for the pretrained model {model_spec['name']!r}: "
+                                  "its architecture and arguments come from its card.")
+            model = zoo.load(model_spec["name"], pretrained=model_spec.get("pretrained", False),
+                             num_classes=output["units"], freeze_backbone=model_spec.get("freeze_backbone", False),
+                             input_shape=prepared.input_shape, output_activation=output["activation"])
+        elif model_spec["name"]:
+            if model_spec.get("freeze_backbone"):
+                raise RecipeError("`model.freeze_backbone` needs pretrained weights: set model.pretrained=true.")
             model = zoo.create(model_spec["name"], prepared.input_shape, output["units"], **arguments)
         else:
             builder = load_builder(model_spec["builder"])
@@ -85,3 +94,32 @@ def logged_metric_names(resolved: dict[str, Any]) -> list[str]:
             config = metric.get("config", {})
             names.append(config.get("name") or keras.metrics.get(metric).name)
     return names
+
+
+def check_fine_tune(resolved: dict[str, Any]) -> dict[str, Any]:
+    """The second phase's settings, checked: {} when the recipe has none."""
+    phase = resolved.get("fine_tune") or {}
+    if not phase:
+        return {}
+    unknown = sorted(set(phase) - {"epochs", "learning_rate"})
+    if unknown:
+        raise RecipeError(f"`fine_tune` takes `epochs` and `learning_rate`. Received unknown: {', '.join(unknown)}.")
+    epochs, rate = phase.get("epochs"), phase.get("learning_rate")
+    if not isinstance(epochs, int) or epochs < 1 or not isinstance(rate, (int, float)) or rate <= 0:
+        raise RecipeError("`fine_tune` needs whole `epochs` >= 1 and a `learning_rate` > 0, e.g. "
+                          f"{{'epochs': 20, 'learning_rate': 1e-4}}. Received: {phase!r}")
+    if not resolved["model"].get("freeze_backbone"):
+        raise RecipeError("`fine_tune` unfreezes a frozen backbone; set model.freeze_backbone=true for phase one.")
+    return phase
+
+
+def unfreeze_for_fine_tuning(model: keras.Model, resolved: dict[str, Any], strategy: tf.distribute.Strategy) -> None:
+    """Phase two: unfreeze the backbone (batch norm stays frozen) and recompile at the lower rate."""
+    phase = resolved["fine_tune"]
+    optimizer = resolved["optimizer"]
+    optimizer = dict(optimizer) if isinstance(optimizer, dict) else {"name": optimizer}
+    optimizer["learning_rate"] = phase["learning_rate"]
+    with strategy.scope():
+        zoo.set_backbone_frozen(model, False)
+        model.compile(optimizer=build_optimizer(optimizer), loss=build_loss(resolved["loss"]),
+                      metrics=resolved["metrics"])

@@ -3,6 +3,7 @@
     python -m engine recipe NAME [key=value ...] [--runs-dir runs]
     python -m engine tune NAME [key=value ...] [--runs-dir runs] [--workers N]
     python -m engine compare NAME [--runs-dir runs]
+    python -m engine publish RUN [--as NAME] [--overwrite]
     python -m engine list
 
 A mistake in what was asked (exit code 2) or a failure while running (exit code 1) prints a
@@ -42,6 +43,10 @@ def _parser() -> argparse.ArgumentParser:
     compare = commands.add_parser("compare", help="a recipe's runs side by side, newest first")
     compare.add_argument("name", nargs="?", default=DEFAULT_RECIPE, help="the recipe whose runs to compare")
     compare.add_argument("--runs-dir", default="runs", help="where run folders are (default: runs)")
+    publish = commands.add_parser("publish", help="turn a finished run into a pretrained zoo entry")
+    publish.add_argument("run", help="the run folder, runs/<recipe>/<run>")
+    publish.add_argument("--as", dest="entry", default=None, help="the zoo name (default: the recipe's name)")
+    publish.add_argument("--overwrite", action="store_true", help="replace an existing zoo entry of that name")
     commands.add_parser("list", help="list the catalog recipes, zoo models and data sources")
     return parser
 
@@ -51,6 +56,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if arguments.command == "list":
             return _list()
+        if arguments.command == "publish":
+            from engine.publish import publish
+
+            target = publish(arguments.run, arguments.entry, overwrite=arguments.overwrite)
+            print(f"Published {target.name} to {target}: model.keras, card.json, README.md.")
+            print(f"Load it with: zoo.load({target.name!r}, pretrained=True)")
+            return 0
         if arguments.command == "compare":
             from engine.compare import collect_runs, format_table
 

@@ -37,6 +37,8 @@ class Data:
     test_split: float = 0.15
     stratify: bool = True
     preprocessing: list = field(default_factory=list)
+    # Keep only this many training samples per class (seeded): few-label and fine-tuning studies.
+    train_per_class: int | None = None
 
 
 @dataclass
@@ -45,11 +47,17 @@ class Model:
 
     A builder is called as `builder(input_shape=..., num_classes=..., **args)` and returns a
     Keras model, like a zoo builder. In `recipe.json` it is stored as `"<file or module>:<name>"`.
+
+    `name` may also be a shipped pretrained model (`zoo.list_pretrained()`): with
+    `pretrained=True` its verified weights are loaded (its head replaced when the classes
+    differ), and `freeze_backbone=True` trains only the head (see `Recipe.fine_tune`).
     """
 
     name: str | None = None
     args: dict = field(default_factory=dict)
     builder: Callable | str | None = None
+    pretrained: bool = False
+    freeze_backbone: bool = False
 
 
 @dataclass
@@ -89,6 +97,9 @@ class Recipe:
     strategy: str = "auto"
     replicas: int | None = None
     tuner: Tuner = field(default_factory=Tuner)
+    # A second training phase after the first: {"epochs": 20, "learning_rate": 1e-4} unfreezes a
+    # frozen backbone (batch normalization stays frozen) and trains everything at that rate.
+    fine_tune: dict = field(default_factory=dict)
     # Test metrics the recipe is expected to reach, each a lower bound ({"accuracy": 0.98}).
     # The report says whether a run met them; the catalog tests hold every recipe to them.
     targets: dict = field(default_factory=dict)
@@ -114,13 +125,14 @@ FIELD_TYPES: dict[type, dict[str, tuple[type, ...]]] = {
         "data": (dict,), "model": (dict,), "loss": (str, dict), "optimizer": (dict, str),
         "metrics": (list,), "callbacks": (list,), "batch_size": (int,), "epochs": (int,),
         "seed": (int,), "strategy": (str,), "replicas": (int, NONE), "tuner": (dict,),
-        "targets": (dict,), "name": (str, NONE), "description": (str,),
+        "fine_tune": (dict,), "targets": (dict,), "name": (str, NONE), "description": (str,),
     },
     Data: {
         "source": (str,), "args": (dict,), "validation_split": (float,), "test_split": (float,),
-        "stratify": (bool,), "preprocessing": (list,),
+        "stratify": (bool,), "preprocessing": (list,), "train_per_class": (int, NONE),
     },
-    Model: {"name": (str, NONE), "args": (dict,), "builder": (str, NONE)},
+    Model: {"name": (str, NONE), "args": (dict,), "builder": (str, NONE), "pretrained": (bool,),
+            "freeze_backbone": (bool,)},
     Tuner: {
         "name": (str,), "objective": (str,), "max_trials": (int,), "executions_per_trial": (int,),
         "args": (dict,),

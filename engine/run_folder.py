@@ -55,6 +55,10 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     path = Path(path)
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
     os.close(descriptor)
+    # mkstemp makes the file private (0600); give it the permissions an ordinary new file would get.
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(temporary, 0o666 & ~umask)
     temporary = Path(temporary)
     try:
         yield temporary

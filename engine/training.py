@@ -21,7 +21,14 @@ import tensorflow as tf
 import data
 from engine import hp
 from engine.assessment import assess
-from engine.building import build_model, check_resolved, make_datasets, prepare_data
+from engine.building import (
+    build_model,
+    check_fine_tune,
+    check_resolved,
+    make_datasets,
+    prepare_data,
+    unfreeze_for_fine_tuning,
+)
 from engine.cost import EpochTimer
 from engine.keras_objects import build_callbacks
 from engine.recipe import Recipe, collect_ranges, resolve
@@ -93,6 +100,7 @@ def plan_run(recipe: Recipe, values: dict[str, Any] | None = None) -> Plan:
     ranges = collect_ranges(recipe)
     resolved = resolve(recipe, values)
     check_resolved(resolved)
+    check_fine_tune(resolved)
     chosen_values = hp.active_values(list(ranges.values()), values)
     chosen = choose_strategy(resolved["strategy"], resolved["replicas"])
     keras.utils.set_random_seed(resolved["seed"])
@@ -166,12 +174,20 @@ def _train_and_record(plan: Plan, folder: Path, env: dict, console, verbose: int
     logs = folder / "logs"
     timer = EpochTimer()
     started = time.perf_counter()
-    history = plan.model.fit(
-        datasets["train"], validation_data=datasets["validation"], epochs=resolved["epochs"],
-        # TerminateOnNaN ends a diverging run at once instead of training on NaN weights.
-        callbacks=[*plan.callbacks, keras.callbacks.TerminateOnNaN(), timer, keras_callback(logs)],
-        shuffle=False, verbose=verbose,
-    )
+    # TerminateOnNaN ends a diverging run at once instead of training on NaN weights.
+    callbacks = [*plan.callbacks, keras.callbacks.TerminateOnNaN(), timer, keras_callback(logs)]
+    history = plan.model.fit(datasets["train"], validation_data=datasets["validation"], epochs=resolved["epochs"],
+                             callbacks=callbacks, shuffle=False, verbose=verbose)
+    if resolved.get("fine_tune"):
+        first = len(history.history.get("loss", []))
+        console(f"Fine-tuning: backbone unfrozen, learning rate {resolved['fine_tune']['learning_rate']}, "
+                f"{resolved['fine_tune']['epochs']} more epochs.")
+        unfreeze_for_fine_tuning(plan.model, resolved, plan.chosen.strategy)
+        second = plan.model.fit(datasets["train"], validation_data=datasets["validation"], initial_epoch=first,
+                                epochs=first + resolved["fine_tune"]["epochs"], callbacks=callbacks, shuffle=False,
+                                verbose=verbose)
+        for key, values in second.history.items():
+            history.history.setdefault(key, []).extend(values)
     train_seconds = time.perf_counter() - started
     metrics = {
         "test": plan.model.evaluate(datasets["test"], return_dict=True, verbose=0),
@@ -185,7 +201,8 @@ def _train_and_record(plan: Plan, folder: Path, env: dict, console, verbose: int
     )
     restored_best = any(getattr(callback, "restore_best_weights", False) and getattr(callback, "stopped_epoch", 0)
                         for callback in plan.callbacks)
-    assessment = assess(plan.model, prepared, history.history, resolved["epochs"], stopped_by, restored_best,
+    epochs_requested = resolved["epochs"] + (resolved.get("fine_tune") or {}).get("epochs", 0)
+    assessment = assess(plan.model, prepared, history.history, epochs_requested, stopped_by, restored_best,
                         timer, train_seconds, folder, loss_name=_loss_name(resolved["loss"]))
     metrics |= assessment.to_metrics()
 

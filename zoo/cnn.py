@@ -9,7 +9,7 @@ from zoo.layers import check_common, check_fraction, check_positive, regularizer
 from zoo.registry import register_model
 
 
-@register_model
+@register_model(example_input_shape=(8, 8, 1))
 def small_cnn(
     input_shape: tuple[int, ...],
     num_classes: int,

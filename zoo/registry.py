@@ -20,21 +20,40 @@ import keras
 from zoo.errors import ZooError
 
 _MODELS: dict[str, Callable[..., keras.Model]] = {}
+# What the registry knows about each model besides its builder: an input shape it accepts (the
+# registry tests build every model with it) and its kind ("classifier": the head outputs
+# num_classes units; "autoencoder": the head reconstructs the input).
+_INFO: dict[str, dict[str, Any]] = {}
 # Supplied by whoever builds the model (the engine reads them off the data), not by a recipe.
 DATA_ARGUMENTS = ("input_shape", "num_classes")
+KINDS = ("classifier", "autoencoder")
 
 
-def register_model(builder: Callable[..., keras.Model]) -> Callable[..., keras.Model]:
-    """Register `builder` under its function name."""
-    name = builder.__name__
-    if name in _MODELS:
-        raise ValueError(f"A zoo model named {name!r} is already registered.")
-    parameters = inspect.signature(builder).parameters
-    missing = [argument for argument in DATA_ARGUMENTS if argument not in parameters]
-    if missing:
-        raise ValueError(f"Zoo builder {name!r} must accept {', '.join(missing)}.")
-    _MODELS[name] = builder
-    return builder
+def register_model(builder: Callable[..., keras.Model] | None = None, *,
+                   example_input_shape: tuple[int, ...] = (8,), kind: str = "classifier"):
+    """Register a builder under its function name: `@register_model` or `@register_model(...)`."""
+
+    def decorate(function: Callable[..., keras.Model]) -> Callable[..., keras.Model]:
+        name = function.__name__
+        if name in _MODELS:
+            raise ValueError(f"A zoo model named {name!r} is already registered.")
+        parameters = inspect.signature(function).parameters
+        missing = [argument for argument in DATA_ARGUMENTS if argument not in parameters]
+        if missing:
+            raise ValueError(f"Zoo builder {name!r} must accept {', '.join(missing)}.")
+        if kind not in KINDS:
+            raise ValueError(f"`kind` must be one of {KINDS}. Received: kind={kind!r}")
+        _MODELS[name] = function
+        _INFO[name] = {"example_input_shape": tuple(example_input_shape), "kind": kind}
+        return function
+
+    return decorate(builder) if builder is not None else decorate
+
+
+def model_info(name: str) -> dict[str, Any]:
+    """The registry's metadata of a model: example input shape and kind."""
+    get_builder(name)
+    return dict(_INFO[name])
 
 
 def list_models(pattern: str = "*") -> list[str]:
@@ -80,8 +99,11 @@ def check_arguments(name: str, builder: Callable, arguments: dict[str, Any]) -> 
             )
 
 
-def create(name: str, input_shape: tuple[int, ...], num_classes: int, **arguments: Any) -> keras.Model:
-    """Build the zoo model `name` for inputs of `input_shape` and `num_classes` output units."""
+def create(name: str, input_shape: tuple[int, ...], num_classes: int | None = None, **arguments: Any) -> keras.Model:
+    """Build the zoo model `name` for inputs of `input_shape` and `num_classes` output units.
+
+    Classifiers need `num_classes`; autoencoders ignore it (their head rebuilds the input).
+    """
     builder = get_builder(name)
     check_arguments(name, builder, arguments)
     return builder(input_shape=tuple(input_shape), num_classes=num_classes, **arguments)

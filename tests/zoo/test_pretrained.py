@@ -1,0 +1,124 @@
+"""Shipped pretrained models: verified, reproducing their cards, and ready to fine-tune."""
+
+from __future__ import annotations
+
+import shutil
+
+import keras
+import numpy as np
+import pytest
+
+import zoo
+from engine.building import prepare_data
+from tests.conftest import only_run_folder, run_cli
+from zoo.pretrained import MAX_BYTES, STORE
+
+
+def test_at_least_two_models_ship():
+    assert {"digits_cnn", "digits04_cnn"} <= set(zoo.list_pretrained())
+    assert zoo.list_models("*cnn*", pretrained=True) == ["digits04_cnn", "digits_cnn"]
+    assert "resnet50" in zoo.list_models(pretrained=True)
+
+
+@pytest.mark.parametrize("name", zoo.list_pretrained())
+def test_each_shipped_model_reproduces_its_cards_test_metric(name):
+    card = zoo.read_card(name)
+    path = STORE / name / "model.keras"
+    assert path.stat().st_size < MAX_BYTES and zoo.sha256_of(path) == card["sha256"]
+    assert (STORE / name / "README.md").is_file()
+    for field in ("architecture", "recipe", "dataset", "metrics", "parameters", "versions", "date"):
+        assert field in card, field
+    model = zoo.load(name, pretrained=True)
+    assert model.count_params() == card["parameters"]
+    features, labels = prepare_data(card["recipe"]).splits["test"]
+    accuracy = float(np.mean(np.asarray(model(features, training=False)).argmax(axis=1) == labels))
+    assert accuracy == pytest.approx(card["metrics"]["test"]["accuracy"], abs=1e-6)
+
+
+def test_a_tampered_weights_file_is_refused(tmp_path):
+    store = tmp_path / "store"
+    shutil.copytree(STORE / "digits_cnn", store / "digits_cnn")
+    weights = store / "digits_cnn" / "model.keras"
+    data = bytearray(weights.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    weights.write_bytes(bytes(data))
+    with pytest.raises(zoo.ZooError, match="Refusing to load .* its sha256 is"):
+        zoo.load("digits_cnn", pretrained=True, store=store)
+
+
+def test_a_new_head_keeps_the_backbone_and_a_frozen_backbone_does_not_move():
+    original = zoo.load("digits_cnn", pretrained=True)
+    model = zoo.load("digits_cnn", pretrained=True, num_classes=5, freeze_backbone=True)
+    assert model.get_layer("head").units == 5
+    for old, new in zip(original.get_layer("backbone").get_weights(), model.get_layer("backbone").get_weights(),
+                        strict=True):
+        np.testing.assert_array_equal(old, new)
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy")
+    features = np.random.default_rng(0).uniform(size=(16, 8, 8, 1)).astype("float32")
+    backbone_before = [weight.copy() for weight in model.get_layer("backbone").get_weights()]
+    head_before = [weight.copy() for weight in model.get_layer("head").get_weights()]
+    model.train_on_batch(features, np.arange(16) % 5)
+    for old, new in zip(backbone_before, model.get_layer("backbone").get_weights(), strict=True):
+        np.testing.assert_array_equal(old, new)
+    assert any(not np.array_equal(old, new) for old, new in zip(head_before, model.get_layer("head").get_weights(),
+                                                                strict=True))
+
+
+def test_frozen_batch_norm_keeps_its_statistics_and_unfreezing_leaves_it_frozen():
+    model = zoo.create("small_resnet", input_shape=(16, 16, 3), num_classes=4)
+    zoo.set_backbone_frozen(model, True)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    features = np.random.default_rng(1).normal(3.0, 2.0, size=(8, 16, 16, 3)).astype("float32")
+    norms = [layer for layer in model.get_layer("backbone").layers
+             if isinstance(layer, keras.layers.BatchNormalization)]
+    before = [np.array(layer.moving_mean) for layer in norms]
+    model.train_on_batch(features, np.arange(8) % 4)
+    for layer, old in zip(norms, before, strict=True):
+        np.testing.assert_array_equal(np.array(layer.moving_mean), old)
+    zoo.set_backbone_frozen(model, False)
+    assert model.get_layer("backbone").trainable and not any(layer.trainable for layer in norms)
+
+
+def test_pretrained_false_rebuilds_the_architecture_with_fresh_weights():
+    trained, fresh = zoo.load("digits_cnn", pretrained=True), zoo.load("digits_cnn", pretrained=False)
+    assert fresh.count_params() == trained.count_params()
+    assert not np.array_equal(fresh.get_weights()[0], trained.get_weights()[0])
+
+
+def test_offline_imagenet_weights_fail_fast_saying_where_to_put_the_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    with pytest.raises(zoo.ZooError) as caught:
+        zoo.load("efficientnet_b0", pretrained=True, num_classes=3, input_shape=(32, 32, 3))
+    message = str(caught.value)
+    assert "efficientnetb0_notop.h5" in message and "md5 50bc09e76180e00e4465e1a485ddc09d" in message
+    assert f"place it at {tmp_path / 'keras' / 'models' / 'efficientnetb0_notop.h5'}" in message
+    model = zoo.load("efficientnet_b0", pretrained=False, num_classes=3, input_shape=(32, 32, 3))
+    assert model.get_layer("head").units == 3
+
+
+def test_models_without_weights_and_unknown_names_are_refused():
+    with pytest.raises(zoo.ZooError, match="has no pretrained weights"):
+        zoo.load("mlp", pretrained=True, input_shape=(4,), num_classes=2)
+    with pytest.raises(zoo.ZooError, match="No zoo model named 'digits_cnm'"):
+        zoo.load("digits_cnm")
+
+
+def test_publish_turns_a_finished_run_into_a_verified_entry(tmp_path):
+    from engine.errors import RecipeError
+    from engine.publish import publish
+
+    runs_dir = tmp_path / "runs"
+    assert run_cli("recipe", "iris_mlp", "epochs=2", runs_dir=runs_dir).returncode == 0
+    run = only_run_folder(runs_dir, "iris_mlp")
+    store = tmp_path / "store"
+    target = publish(run, store=store)
+    card = zoo.read_card("iris_mlp", store)
+    assert card["sha256"] == zoo.sha256_of(target / "model.keras")
+    assert card["architecture"]["name"] == "mlp" and card["num_classes"] == 3
+    model = zoo.load("iris_mlp", pretrained=True, store=store)
+    features, labels = prepare_data(card["recipe"]).splits["test"]
+    accuracy = float(np.mean(np.asarray(model(features, training=False)).argmax(axis=1) == labels.argmax(axis=1)))
+    assert accuracy == pytest.approx(card["metrics"]["test"]["accuracy"], abs=1e-6)
+    with pytest.raises(RecipeError, match="already has 'iris_mlp'"):
+        publish(run, store=store)
+    assert publish(run, store=store, overwrite=True) == target
