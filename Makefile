@@ -51,6 +51,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	@$(PY) -m benchmarks.catalog
+	@$(PY) -m benchmarks.transfer 20 5
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -71,6 +71,11 @@ def _assign(config: dict, key: str, value: Any) -> None:
         cls = CLASS_AT.get(path)
         accepted = open_keys(config, path)
         allowed = list(container) + list(accepted)
+        if part not in allowed and not allowed:
+            raise RecipeError(
+                f"Unknown override key `{here}`: `{path}` accepts no keys in this recipe"
+                + (" (a pretrained model takes its arguments from its card)." if path == "model.args" else ".")
+            )
         if part not in allowed:
             raise RecipeError(
                 f"Unknown override key `{here}`. {suggestion(part, allowed)} "

@@ -1,11 +1,14 @@
 """Fine-tunes the digits04_cnn backbone on digits 5-9 with only 20 labelled images per class.
 
-Phase one trains a new 5-class head on the frozen backbone; phase two unfreezes the backbone
-(batch norm aside) at a ten times lower learning rate. Validation and test use the full held-out
-splits of digits 5-9, which digits04_cnn never saw. The same network from scratch on the same
-100 images: `make recipe NAME=digits59_finetune ARGS="model.pretrained=false
-model.freeze_backbone=false fine_tune={} epochs=60"`. Expected result: test accuracy >= 0.90,
-and at least 5 points above scratch averaged over seeds 1-3 (tests/recipes/test_transfer.py).
+The pretrained network (trained on digits 0-4 only) gets a new 5-class head, and all layers
+train together on the 100 labelled images. Validation and test use the full held-out splits
+of digits 5-9, which digits04_cnn never saw. Expected result: test accuracy >= 0.95.
+
+Against the same network trained from scratch on the same images (`python -m benchmarks.transfer`,
+seeds 1-3) this gains little: 0.9740 against 0.9715 on average, because 20 images per class
+already teach this small network most of what the 8x8 digits hold. Freezing the backbone for
+30 epochs before unfreezing it (fine_tune={"epochs": 30, "learning_rate": 3e-4} with
+model.freeze_backbone=true) did worse here: 0.9517.
 """
 
 from engine import Data, Model, Recipe
@@ -22,13 +25,12 @@ recipe = Recipe(
             {"name": "reshape", "shape": [8, 8, 1]},
         ],
     ),
-    model=Model("digits04_cnn", pretrained=True, freeze_backbone=True),
+    model=Model("digits04_cnn", pretrained=True),
     loss="sparse_categorical_crossentropy",
-    optimizer={"name": "adam", "learning_rate": 3e-3},
+    optimizer={"name": "adam", "learning_rate": 1e-3},
     metrics=["accuracy"],
     batch_size=16,
-    epochs=30,
-    fine_tune={"epochs": 30, "learning_rate": 3e-4},
+    epochs=60,
     seed=42,
-    targets={"accuracy": 0.90},
+    targets={"accuracy": 0.95},
 )

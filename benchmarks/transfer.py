@@ -1,0 +1,48 @@
+"""Transfer study: digits59_finetune (from the digits04_cnn backbone) against the same network from scratch.
+
+    python -m benchmarks.transfer [labels_per_class ...]     # default: 20
+
+Both arms use the same seeds (1, 2, 3), hence the same splits and the same labelled training
+images; scratch trains the architecture of the card for the same number of epochs at the same
+learning rate. Prints a Markdown table of test accuracy per seed and the mean difference.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+
+from engine.loading import load_recipe
+from engine.overrides import apply_overrides
+from engine.training import run_recipe
+
+SEEDS = (1, 2, 3)
+SCRATCH = {"model.pretrained": False, "model.freeze_backbone": False, "fine_tune": {}}
+
+
+def accuracies(overrides: dict, runs_dir: str) -> list[float]:
+    scores = []
+    for seed in SEEDS:
+        recipe = apply_overrides(load_recipe("digits59_finetune"), {**overrides, "seed": seed})
+        result = run_recipe(recipe, runs_dir=runs_dir, console=lambda line: None, verbose=0)
+        scores.append(result.metrics["test"]["accuracy"])
+    return scores
+
+
+def main(per_class: list[int]) -> int:
+    print("| labels per class | arm | " + " | ".join(f"seed {seed}" for seed in SEEDS) + " | mean |")
+    print("|---|---|" + "---|" * (len(SEEDS) + 1))
+    with tempfile.TemporaryDirectory() as runs_dir:
+        for count in per_class:
+            arms = {"fine-tuned": accuracies({"data.train_per_class": count}, runs_dir),
+                    "scratch": accuracies({**SCRATCH, "data.train_per_class": count}, runs_dir)}
+            for arm, scores in arms.items():
+                print(f"| {count} | {arm} | " + " | ".join(f"{score:.4f}" for score in scores)
+                      + f" | {sum(scores) / len(scores):.4f} |", flush=True)
+            gain = (sum(arms["fine-tuned"]) - sum(arms["scratch"])) / len(SEEDS)
+            print(f"| {count} | fine-tuned minus scratch | | | | {100 * gain:+.2f} points |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main([int(word) for word in sys.argv[1:]] or [20]))
