@@ -18,6 +18,8 @@ from engine.training import run_recipe
 
 SEEDS = (1, 2, 3)
 SCRATCH = {"model.pretrained": False, "model.freeze_backbone": False, "fine_tune": {}}
+# The same 60-epoch budget in two phases: the head alone on the frozen backbone, then all layers slower.
+FROZEN_FIRST = {"model.freeze_backbone": True, "epochs": 30, "fine_tune": {"epochs": 30, "learning_rate": 1e-4}}
 
 
 def accuracies(overrides: dict, runs_dir: str) -> list[float]:
@@ -35,6 +37,8 @@ def main(per_class: list[int]) -> int:
     with tempfile.TemporaryDirectory() as runs_dir:
         for count in per_class:
             arms = {"fine-tuned": accuracies({"data.train_per_class": count}, runs_dir),
+                    "fine-tuned, backbone frozen for the first 30 epochs":
+                        accuracies({**FROZEN_FIRST, "data.train_per_class": count}, runs_dir),
                     "scratch": accuracies({**SCRATCH, "data.train_per_class": count}, runs_dir)}
             for arm, scores in arms.items():
                 print(f"| {count} | {arm} | " + " | ".join(f"{score:.4f}" for score in scores)
