@@ -115,8 +115,3 @@ def baseline(prepared: data.Prepared, split: str = "test") -> dict[str, Any]:
     return {"kind": "always predict the training mean", "mse": mse, "rmse": math.sqrt(mse),
             "mae": float(sk.mean_absolute_error(truth, guess)), "r2": float(sk.r2_score(truth, guess))}
 
-
-def training_score(model, prepared: data.Prepared) -> float:
-    """Accuracy (classification) or R^2 (regression) on the training split, for the diagnosis."""
-    evaluation = evaluate_split(model, prepared, "train")
-    return evaluation.figures["accuracy" if prepared.task == data.CLASSIFICATION else "r2"]

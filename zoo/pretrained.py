@@ -130,7 +130,9 @@ def load(
             arguments["imagenet_weights"] = True
         if output_activation:
             arguments["output_activation"] = output_activation
-        model = create(name, input_shape=tuple(input_shape), num_classes=num_classes or 1, **arguments)
+        if num_classes is None and model_info(name)["kind"] == "classifier":
+            raise ZooError(f"Model {name!r} has no shipped weights, so its head needs `num_classes`.")
+        model = create(name, input_shape=tuple(input_shape), num_classes=num_classes, **arguments)
     head = model.get_layer("head")
     if num_classes is not None and getattr(head, "units", num_classes) != num_classes:
         model = replace_head(model, num_classes, output_activation)

@@ -101,6 +101,8 @@ def test_models_without_weights_and_unknown_names_are_refused():
         zoo.load("mlp", pretrained=True, input_shape=(4,), num_classes=2)
     with pytest.raises(zoo.ZooError, match="No zoo model named 'digits_cnm'"):
         zoo.load("digits_cnm")
+    with pytest.raises(zoo.ZooError, match="its head needs `num_classes`"):
+        zoo.load("mlp", pretrained=False, input_shape=(4,))
 
 
 def test_publish_turns_a_finished_run_into_a_verified_entry(tmp_path):
