@@ -6,15 +6,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas
 
+from data import files, generated, online, tables, tabular  # noqa: F401 - they register sources and steps
+from data.augmentation import build_augmentation
 from data.errors import DataError
 from data.preprocessing import build_step, list_steps, step_arguments
 from data.sources import CLASSIFICATION, REGRESSION, Dataset, get_source, list_sources, load, register_source
-from data.splits import split_indices
+from data.splits import split_indices, split_train_validation
 
 __all__ = [
-    "CLASSIFICATION", "REGRESSION", "DataError", "Dataset", "Prepared", "get_source", "list_sources",
-    "list_steps", "load", "prepare", "register_source", "split_indices", "step_arguments",
+    "CLASSIFICATION", "REGRESSION", "DataError", "Dataset", "Prepared", "build_augmentation", "get_source",
+    "list_sources", "list_steps", "load", "prepare", "register_source", "split_indices", "step_arguments",
 ]
 
 
@@ -34,6 +37,12 @@ class Prepared:
     # scale plus mean are in the target's own units.
     target_mean: list[float] | None = None
     target_scale: list[float] | None = None
+    # "source" when the source brought its own test split, "split" when carved from the data.
+    test_from: str = "split"
+    # The fitted keras.utils.FeatureSpace of a `feature_space` step, to wrap the trained model with.
+    feature_space: Any = None
+    # Random image layers the training pipeline applies (engine.building sets them from the recipe).
+    augmentation: Any = None
 
     def targets_in_original_units(self, targets: np.ndarray) -> np.ndarray:
         """Undo target standardization (identity when the targets were not standardized)."""
@@ -59,8 +68,9 @@ def prepare(
 ) -> Prepared:
     """Load `source`, split it with `seed`, and fit then apply `preprocessing` (training split only).
 
-    `train_per_class` keeps only that many training samples of each class (a seeded choice),
-    for few-label experiments; validation and test keep their full size.
+    A source with its own test split keeps it (and `test_split` is not used); validation is
+    then carved from the rest. `train_per_class` keeps only that many training samples of each
+    class (a seeded choice), for few-label experiments; validation and test keep their full size.
     """
     dataset = load(source, **(args or {}))
     if len(dataset.features) != len(dataset.targets):
@@ -68,20 +78,35 @@ def prepare(
             f"Source {source!r} gave {len(dataset.features)} feature rows but {len(dataset.targets)} targets."
         )
     classification = dataset.task == CLASSIFICATION
-    parts = split_indices(dataset.targets, validation_split, test_split, seed, stratify and classification)
+    use_strata = stratify and classification
+    if dataset.test is not None:
+        parts = split_train_validation(dataset.targets, validation_split, seed, use_strata)
+    else:
+        parts = split_indices(dataset.targets, validation_split, test_split, seed, use_strata)
     if train_per_class is not None:
         parts["train"] = _per_class(dataset.targets, parts["train"], train_per_class, seed, classification)
-    splits = {name: (dataset.features[index], dataset.targets[index]) for name, index in parts.items()}
+    splits = {name: (_take(dataset.features, index), dataset.targets[index]) for name, index in parts.items()}
+    if dataset.test is not None:
+        if len(dataset.test[0]) == 0:
+            raise DataError(f"Source {source!r} brought an empty test split.")
+        splits["test"] = (dataset.test[0], np.asarray(dataset.test[1]))
     num_classes = len(dataset.class_names) if classification else 0
     class_counts = {}
     if classification:
+        for name, (_, targets) in splits.items():
+            _check_labels(targets, num_classes, f"{source!r} ({name} split)")
         class_counts = {
             name: np.bincount(targets, minlength=num_classes).tolist() for name, (_, targets) in splits.items()
         }
     steps = [build_step(config) for config in (preprocessing or [])]
     for step in steps:
+        if not step.takes_tables:
+            splits = {name: (_numeric(features), targets) for name, (features, targets) in splits.items()}
         step.fit(*splits["train"], dataset.task)
         splits = {name: step.transform(*part) for name, part in splits.items()}
+    splits = {name: (_numeric(features), targets) for name, (features, targets) in splits.items()}
+    for name, (features, _) in splits.items():
+        _check_finite(features, name)
     targets = splits["train"][1]
     num_targets = 1 if targets.ndim == 1 or classification else int(targets.shape[1])
     scaling = next((step.describe() for step in steps if "target_std" in step.describe()), None)
@@ -97,7 +122,52 @@ def prepare(
         target_scale=scaling["target_std"] if scaling else None,
         steps=[{"name": config if isinstance(config, str) else config["name"], **step.describe()}
                for config, step in zip(preprocessing or [], steps, strict=True)],
+        test_from="source" if dataset.test is not None else "split",
+        feature_space=next((step.feature_space for step in steps if getattr(step, "feature_space", None)), None),
     )
+
+
+def _take(features, index: np.ndarray):
+    return features.iloc[index].reset_index(drop=True) if isinstance(features, pandas.DataFrame) else features[index]
+
+
+def _numeric(features):
+    """Features as a float array; a table must hold only numbers by now, or be encoded first."""
+    if not isinstance(features, pandas.DataFrame):
+        return features
+    text = [str(column) for column in features.columns if features[column].dtype.kind not in "iufb"]
+    if text:
+        raise DataError(
+            f"The table's columns {text} hold text, which a model cannot take as it is. Add "
+            "{'name': 'feature_space'} to data.preprocessing to encode them (or drop them with data.args.drop)."
+        )
+    return features.to_numpy(dtype="float32", na_value=np.nan)
+
+
+def _check_labels(targets: np.ndarray, num_classes: int, where: str) -> None:
+    targets = np.asarray(targets)
+    if targets.dtype.kind not in "iu":
+        raise DataError(f"Class labels of {where} must be whole numbers; received {targets.dtype} values.")
+    outside = np.unique(targets[(targets < 0) | (targets >= num_classes)])
+    if outside.size:
+        raise DataError(
+            f"Labels {outside[:10].tolist()} of {where} are outside the {num_classes} declared classes "
+            f"(0 to {num_classes - 1}). Declare the classes the data has (data.args.classes), or remove those rows."
+        )
+
+
+def _check_finite(features: np.ndarray, split: str) -> None:
+    if features.dtype.kind != "f":
+        return
+    missing = ~np.isfinite(features)
+    if missing.any():
+        flat = missing.reshape(len(features), -1)
+        columns = np.flatnonzero(flat.any(axis=0))[:10].tolist()
+        raise DataError(
+            f"After preprocessing, the {split} split still holds {int(missing.sum())} missing or infinite values "
+            f"(in {int(flat.any(axis=1).sum())} rows; feature positions {columns}). Add {{'name': 'impute'}} "
+            "(or {'name': 'feature_space'} for a table) to data.preprocessing, or clean the data."
+        )
 
 
 def _per_class(targets: np.ndarray, train: np.ndarray, count: int, seed: int, classification: bool) -> np.ndarray:

@@ -1,7 +1,13 @@
-"""tf.data input pipelines: cache, seeded shuffle, batch, prefetch."""
+"""tf.data input pipelines: cache, seeded shuffle, batch, training-only augmentation, prefetch.
+
+The arrays are held in memory, so under a multi-worker strategy each worker keeps every
+batch's share that belongs to it (sharding by data, set explicitly rather than left to
+TensorFlow's guess about files).
+"""
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -12,13 +18,21 @@ def make_dataset(
     batch_size: int,
     shuffle: bool,
     seed: int,
+    augment: keras.Model | None = None,
 ) -> tf.data.Dataset:
     """Batches of (features, targets); shuffled afresh each epoch, in a seeded order, when training.
 
-    `batch_size` is the global batch: under a distribution strategy Keras splits each batch
-    across the replicas.
+    `batch_size` is the global batch (per-replica batch x replicas): under a distribution
+    strategy Keras splits each batch across the replicas. `augment` (training pipelines only)
+    maps each batch through random layers in training mode, in parallel.
     """
     dataset = tf.data.Dataset.from_tensor_slices((features, targets)).cache()
     if shuffle:
         dataset = dataset.shuffle(len(features), seed=seed, reshuffle_each_iteration=True)
-    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    dataset = dataset.batch(batch_size)
+    if augment is not None:
+        dataset = dataset.map(lambda x, y: (augment(x, training=True), y), num_parallel_calls=tf.data.AUTOTUNE,
+                              deterministic=True)
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return dataset.with_options(options).prefetch(tf.data.AUTOTUNE)

@@ -12,7 +12,9 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+import keras
 import numpy as np
+from sklearn.impute import SimpleImputer
 from sklearn.preprocessing import StandardScaler
 
 from data.errors import DataError
@@ -23,6 +25,9 @@ Arrays = tuple[np.ndarray, np.ndarray]
 
 class Step:
     """A preprocessing step: `fit` on the training arrays, then `transform` any split."""
+
+    # Whether the step takes a table (DataFrame) as it is; other steps get its numeric columns as an array.
+    takes_tables = False
 
     def fit(self, features: np.ndarray, targets: np.ndarray, task: str) -> None:
         """Learn what the step needs from the training split (most steps need nothing)."""
@@ -165,3 +170,61 @@ class StandardizeTargets(Step):
 
     def describe(self):
         return {"target_mean": self.scaler.mean_.tolist(), "target_std": self.scaler.scale_.tolist()}
+
+
+@register_step("impute")
+class Impute(Step):
+    """Fill missing (NaN) feature values with the training split's per-feature median, mean or `value`."""
+
+    STRATEGIES = ("median", "mean", "constant")
+
+    def __init__(self, strategy: str = "median", value: float = 0.0):
+        if strategy not in self.STRATEGIES:
+            raise DataError(f"Preprocessing step 'impute' takes strategy= one of {', '.join(self.STRATEGIES)}. "
+                            f"Received: {strategy!r}")
+        self.imputer = SimpleImputer(strategy=strategy, fill_value=value, keep_empty_features=True)
+        self.missing = 0
+
+    def fit(self, features, targets, task):
+        flat = np.asarray(features, dtype="float32").reshape(len(features), -1)
+        self.missing = int(np.isnan(flat).sum())
+        self.imputer.fit(flat)
+
+    def transform(self, features, targets):
+        flat = np.asarray(features, dtype="float32").reshape(len(features), -1)
+        return self.imputer.transform(flat).reshape(np.shape(features)).astype("float32"), targets
+
+    def describe(self):
+        return {"missing_in_train": self.missing}
+
+
+@register_step("text_vectorize")
+class TextVectorize(Step):
+    """Raw strings to vectors with keras.layers.TextVectorization, its vocabulary from the training texts.
+
+    `output_mode` "multi_hot" or "tf_idf" gives one fixed-width vector per text (for an MLP);
+    "int" gives token ids padded to `sequence_length` (for a model that starts with an Embedding).
+    """
+
+    MODES = ("multi_hot", "count", "tf_idf", "int")
+
+    def __init__(self, max_tokens: int = 10000, output_mode: str = "multi_hot", sequence_length: int = 200):
+        if output_mode not in self.MODES:
+            raise DataError(f"Preprocessing step 'text_vectorize' takes output_mode= one of {', '.join(self.MODES)}. "
+                            f"Received: {output_mode!r}")
+        self.output_mode = output_mode
+        self.layer = keras.layers.TextVectorization(
+            max_tokens=max_tokens, output_mode=output_mode,
+            output_sequence_length=sequence_length if output_mode == "int" else None)
+
+    def fit(self, features, targets, task):
+        if np.asarray(features).dtype.kind not in "OUS":
+            raise DataError("Preprocessing step 'text_vectorize' needs text features (a text_folder source).")
+        self.layer.adapt(np.asarray(features).astype(str))
+
+    def transform(self, features, targets):
+        vectors = np.asarray(self.layer(np.asarray(features).astype(str)))
+        return vectors.astype("int32" if self.output_mode == "int" else "float32"), targets
+
+    def describe(self):
+        return {"vocabulary": int(self.layer.vocabulary_size())}

@@ -1,8 +1,13 @@
 """Data sources: one registry of loaders, each returning a `Dataset` of NumPy arrays.
 
 A loader is a function decorated with `@register_source("name")`; its keyword arguments
-are what a recipe's `data.args` may set. The foundation ships scikit-learn's bundled sets,
-which install with the package and need no network.
+are what a recipe's `data.args` may set. This module holds the registry and scikit-learn's
+bundled sets; `data.generated`, `data.tables`, `data.files` and `data.online` register the
+generators, tables, a user's files and the downloadable sets.
+
+Features are a NumPy array, or a pandas DataFrame for tables with named (possibly
+categorical, possibly missing) columns, which the `feature_space` step encodes. A source
+with its own test split returns it in `test`; the split then keeps it.
 """
 
 from __future__ import annotations
@@ -30,18 +35,60 @@ class Dataset:
     class_names: list[str] = field(default_factory=list)
     feature_names: list[str] = field(default_factory=list)
     description: str = ""
+    # The source's own test split (features, targets), kept as the test split when given.
+    test: tuple | None = None
+
+
+def encode_labels(values, classes: list | None, where: str) -> tuple[np.ndarray, list[str]]:
+    """Class labels as integers 0..n-1 and the class names, in the declared order when `classes` is given.
+
+    Without `classes` the names are the sorted distinct labels. With it, a label that is not
+    declared is an error naming it, instead of a class silently added.
+    """
+    values = np.asarray(values)
+    if values.dtype.kind == "f" and np.isnan(values.astype("float64")).any():
+        raise DataError(f"{where}: {int(np.isnan(values.astype('float64')).sum())} labels are missing (NaN). "
+                        "Drop those rows or fill them before training a classifier.")
+    labels = [str(value.item() if hasattr(value, "item") else value) for value in values]
+    if classes is None:
+        names = sorted(set(labels), key=_natural)
+    else:
+        names = [str(name) for name in classes]
+        unknown = sorted(set(labels) - set(names), key=_natural)
+        if unknown:
+            raise DataError(
+                f"{where}: labels {unknown[:10]} are not among the declared classes {names}. "
+                "Add them to `classes`, or remove those rows."
+            )
+    index = {name: position for position, name in enumerate(names)}
+    return np.array([index[label] for label in labels], dtype="int64"), names
+
+
+def _natural(text: str):
+    """Sort numbers by value and words alphabetically ("2" before "10")."""
+    try:
+        return (0, float(text), "")
+    except ValueError:
+        return (1, 0.0, text)
 
 
 _SOURCES: dict[str, Callable[..., Dataset]] = {}
+# What a source needs besides its arguments' defaults: None (loads as it is), "files" (a user's
+# files named in its arguments) or "download" (a network, or a file placed by hand).
+NEEDS = (None, "files", "download")
+_NEEDS: dict[str, str | None] = {}
 
 
-def register_source(name: str) -> Callable:
-    """Register a loader under `name`."""
+def register_source(name: str, needs: str | None = None) -> Callable:
+    """Register a loader under `name`; `needs` says whether it reads a user's files or a download."""
+    if needs not in NEEDS:
+        raise ValueError(f"`needs` must be one of {NEEDS}. Received: {needs!r}")
 
     def decorate(loader: Callable[..., Dataset]) -> Callable[..., Dataset]:
         if name in _SOURCES:
             raise ValueError(f"A data source named {name!r} is already registered.")
         _SOURCES[name] = loader
+        _NEEDS[name] = needs
         return loader
 
     return decorate
@@ -50,6 +97,12 @@ def register_source(name: str) -> Callable:
 def list_sources(pattern: str = "*") -> list[str]:
     """Registered source names matching a shell-style wildcard pattern."""
     return sorted(name for name in _SOURCES if fnmatch.fnmatch(name, pattern))
+
+
+def source_needs(name: str) -> str | None:
+    """None, "files" or "download": what the source needs besides its default arguments."""
+    get_source(name)
+    return _NEEDS[name]
 
 
 def get_source(name: str) -> Callable[..., Dataset]:
@@ -62,7 +115,7 @@ def get_source(name: str) -> Callable[..., Dataset]:
     return _SOURCES[name]
 
 
-def load(name: str, **args) -> Dataset:
+def load(name: str, /, **args) -> Dataset:
     """Load the source `name` with its arguments."""
     loader = get_source(name)
     try:

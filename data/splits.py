@@ -43,3 +43,16 @@ def split_indices(
         if len(indices) == 0:
             raise DataError(f"The {name} split is empty. Change data.validation_split / data.test_split.")
     return parts
+
+
+def split_train_validation(targets: np.ndarray, validation_split: float, seed: int, stratify: bool) -> dict:
+    """Indices of `train` and `validation` (sorted), for a source that brings its own test split."""
+    if not 0.0 < validation_split < 1.0:
+        raise DataError(f"`data.validation_split` must be a fraction between 0 and 1. Received: {validation_split!r}")
+    try:
+        train, validation = train_test_split(np.arange(len(targets)), test_size=validation_split, random_state=seed,
+                                             stratify=targets if stratify else None)
+    except ValueError as error:
+        raise DataError(f"Cannot split {len(targets)} samples into train/validation ({validation_split!r}): "
+                        f"{error} Use a larger fraction, more data, or data.stratify=false.") from None
+    return {"train": np.sort(train), "validation": np.sort(validation)}

@@ -29,13 +29,28 @@ def check_resolved(resolved: dict[str, Any]) -> None:
 def prepare_data(resolved: dict[str, Any]) -> data.Prepared:
     """The splits a resolved recipe trains and is tested on, exactly as a run prepares them."""
     spec = resolved["data"]
-    return data.prepare(spec["source"], spec["args"], spec["validation_split"], spec["test_split"],
-                        spec["stratify"], spec["preprocessing"], resolved["seed"], spec.get("train_per_class"))
+    prepared = data.prepare(spec["source"], spec["args"], spec["validation_split"], spec["test_split"],
+                            spec["stratify"], spec["preprocessing"], resolved["seed"], spec.get("train_per_class"))
+    prepared.augmentation = data.build_augmentation(spec.get("augmentation") or [], resolved["seed"],
+                                                    prepared.input_shape)
+    return prepared
+
+
+# Words in the names of losses that only make sense for class labels.
+CLASSIFICATION_LOSSES = ("crossentropy", "hinge", "focal")
 
 
 def output_layer(loss: Any, prepared: data.Prepared, model_args: dict) -> dict[str, Any]:
     """Units and activation of the output layer, read off the task and the loss."""
     loss_name = getattr(loss, "__name__", type(loss).__name__).lower()
+    if prepared.task == data.REGRESSION and any(word in loss_name for word in CLASSIFICATION_LOSSES):
+        raise RecipeError(
+            f"The loss {loss_name!r} needs class labels, but the data source gives regression targets (real "
+            "numbers). Use a regression loss such as 'mse' or 'huber', or a source with classes (for a table, "
+            "data.args.task='classification')."
+        )
+    if prepared.task == data.CLASSIFICATION and prepared.num_classes < 2:
+        raise RecipeError(f"Classification needs at least two classes; the data has {prepared.num_classes}.")
     if prepared.task == data.REGRESSION:
         units, activation = prepared.num_targets, "linear"
     elif "binary" in loss_name and prepared.num_classes == 2:
@@ -77,9 +92,10 @@ def build_model(
 
 
 def make_datasets(prepared: data.Prepared, global_batch: int, seed: int) -> dict[str, tf.data.Dataset]:
-    """train (shuffled), validation and test pipelines with the global batch size."""
+    """train (shuffled, augmented if the recipe says so), validation and test pipelines with the global batch."""
     return {
-        name: data.pipeline.make_dataset(*prepared.splits[name], global_batch, shuffle=(name == "train"), seed=seed)
+        name: data.pipeline.make_dataset(*prepared.splits[name], global_batch, shuffle=(name == "train"), seed=seed,
+                                         augment=prepared.augmentation if name == "train" else None)
         for name in ("train", "validation", "test")
     }
 

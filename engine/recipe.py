@@ -39,6 +39,8 @@ class Data:
     preprocessing: list = field(default_factory=list)
     # Keep only this many training samples per class (seeded): few-label and fine-tuning studies.
     train_per_class: int | None = None
+    # Random image layers for training batches only, e.g. [{"name": "random_flip", "mode": "horizontal"}].
+    augmentation: list = field(default_factory=list)
 
 
 @dataclass
@@ -130,6 +132,7 @@ FIELD_TYPES: dict[type, dict[str, tuple[type, ...]]] = {
     Data: {
         "source": (str,), "args": (dict,), "validation_split": (float,), "test_split": (float,),
         "stratify": (bool,), "preprocessing": (list,), "train_per_class": (int, NONE),
+        "augmentation": (list,),
     },
     Model: {"name": (str, NONE), "args": (dict,), "builder": (str, NONE), "pretrained": (bool,),
             "freeze_backbone": (bool,)},

@@ -92,7 +92,8 @@ def render_report(summary: dict[str, Any]) -> str:
         *_assessment_lines(summary),
         "## Data",
         "",
-        f"Source `{recipe['data']['source']}` ({summary['task']}), split with seed {recipe['seed']}:",
+        f"Source `{recipe['data']['source']}` ({summary['task']}), split with seed {recipe['seed']}"
+        + (" (the test split is the source's own):" if summary.get("test_from") == "source" else ":"),
         "",
         "| split | samples |" + (" samples per class |" if summary["class_counts"] else ""),
         "|---|---|" + ("---|" if summary["class_counts"] else ""),
@@ -100,10 +101,16 @@ def render_report(summary: dict[str, Any]) -> str:
     for split, size in summary["sizes"].items():
         counts = summary["class_counts"].get(split)
         lines.append(f"| {split} | {size} |" + (f" {counts} |" if counts is not None else ""))
-    steps = ", ".join(step["name"] for step in recipe["data"]["preprocessing"]) or "none"
+    steps = summary.get("steps") or []
+    lines += ["", "Preprocessing, fitted on the training split:" if steps else "Preprocessing: none."]
+    lines += [f"- `{step['name']}`" + (": " + ", ".join(f"{key} {json.dumps(value)}" for key, value in step.items()
+                                                      if key != "name") if len(step) > 1 else "")
+              for step in steps]
+    augmentation = recipe["data"].get("augmentation") or []
+    if augmentation:
+        lines.append("- augmentation on training batches only: "
+                     + ", ".join(f"`{json.dumps(entry)}`" for entry in augmentation))
     lines += [
-        "",
-        f"Preprocessing (fitted on the training split): {steps}.",
         "",
         "## Model and training",
         "",

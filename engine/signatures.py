@@ -12,6 +12,7 @@ from typing import Any
 
 import data
 import zoo
+from data.augmentation import layer_arguments
 from engine.keras_objects import arguments_of, callback_class, optimizer_class
 from engine.recipe import load_builder
 
@@ -43,4 +44,7 @@ def _open_keys(config: dict, path: str) -> dict[str, Any]:
     if len(parts) == 3 and parts[:2] == ["data", "preprocessing"]:
         step = config["data"]["preprocessing"][int(parts[2])]
         return {"name": None, **data.step_arguments(step["name"] if isinstance(step, dict) else step)}
+    if len(parts) == 3 and parts[:2] == ["data", "augmentation"]:
+        entry = config["data"]["augmentation"][int(parts[2])]
+        return {"name": None, **layer_arguments(entry["name"] if isinstance(entry, dict) else entry)}
     return {}

@@ -58,7 +58,25 @@ def with_head(
     """
     check_positive(name, num_classes=num_classes)
     backbone = keras.Model(inputs, backbone_outputs, name="backbone")
-    model_inputs = keras.Input(shape=inputs.shape[1:], name="inputs")
+    if isinstance(inputs, dict):  # named inputs, e.g. a FeatureSpace's raw columns
+        model_inputs = {key: keras.Input(shape=tensor.shape[1:], dtype=tensor.dtype, name=key)
+                        for key, tensor in inputs.items()}
+    else:
+        model_inputs = keras.Input(shape=inputs.shape[1:], name="inputs")
     features = backbone(model_inputs)
     outputs = keras.layers.Dense(num_classes, activation=output_activation, name="head")(features)
     return keras.Model(model_inputs, outputs, name=name)
+
+
+def dense_stack(x, width: int, depth: int, activation: str, kernel_initializer: str, dropout: float,
+                batch_norm: bool, l1: float, l2: float):
+    """`depth` dense layers of `width` units, each with optional batch norm, its activation and dropout."""
+    for index in range(depth):
+        x = keras.layers.Dense(width, kernel_initializer=kernel_initializer, kernel_regularizer=regularizer(l1, l2),
+                               name=f"dense_{index + 1}")(x)
+        if batch_norm:
+            x = keras.layers.BatchNormalization(name=f"batch_norm_{index + 1}")(x)
+        x = keras.layers.Activation(activation, name=f"activation_{index + 1}")(x)
+        if dropout:
+            x = keras.layers.Dropout(dropout, name=f"dropout_{index + 1}")(x)
+    return x

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import keras
 
-from zoo.layers import check_common, check_fraction, check_positive, regularizer, with_head
+from zoo.layers import check_common, check_fraction, check_positive, dense_stack, with_head
 from zoo.registry import register_model
 
 
@@ -32,16 +32,5 @@ def mlp(
     check_common("mlp", activation, output_activation, kernel_initializer)
     inputs = keras.Input(shape=input_shape)
     x = keras.layers.Flatten()(inputs) if len(input_shape) > 1 else inputs
-    for index in range(depth):
-        x = keras.layers.Dense(
-            width,
-            kernel_initializer=kernel_initializer,
-            kernel_regularizer=regularizer(l1, l2),
-            name=f"dense_{index + 1}",
-        )(x)
-        if batch_norm:
-            x = keras.layers.BatchNormalization(name=f"batch_norm_{index + 1}")(x)
-        x = keras.layers.Activation(activation, name=f"activation_{index + 1}")(x)
-        if dropout:
-            x = keras.layers.Dropout(dropout, name=f"dropout_{index + 1}")(x)
+    x = dense_stack(x, width, depth, activation, kernel_initializer, dropout, batch_norm, l1, l2)
     return with_head(inputs, x, num_classes, output_activation, name="mlp")

@@ -99,11 +99,16 @@ def check_arguments(name: str, builder: Callable, arguments: dict[str, Any]) -> 
             )
 
 
-def create(name: str, input_shape: tuple[int, ...], num_classes: int | None = None, **arguments: Any) -> keras.Model:
+def create(name: str, input_shape: tuple[int, ...] | None = None, num_classes: int | None = None,
+           **arguments: Any) -> keras.Model:
     """Build the zoo model `name` for inputs of `input_shape` and `num_classes` output units.
 
     Classifiers need `num_classes`; autoencoders ignore it (their head rebuilds the input).
+    A model given a `feature_space` reads its inputs from it and needs no `input_shape`.
     """
     builder = get_builder(name)
     check_arguments(name, builder, arguments)
-    return builder(input_shape=tuple(input_shape), num_classes=num_classes, **arguments)
+    if input_shape is None and arguments.get("feature_space") is None:
+        raise ZooError(f"zoo.create({name!r}) needs `input_shape`, the shape of one sample, e.g. (8, 8, 1).")
+    return builder(input_shape=None if input_shape is None else tuple(input_shape), num_classes=num_classes,
+                   **arguments)

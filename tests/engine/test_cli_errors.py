@@ -25,6 +25,28 @@ def recipe_file(folder: Path, extra: str = "", data: str = "source='iris'") -> s
     return write(folder, "user_recipe.py", HEADER + "recipe = " + BASE.format(data=data, extra=extra) + "\n")
 
 
+def table_file(folder: Path, name: str = "table.csv", rows: str = "1.0,red,a\n2.0,blue,b\n") -> str:
+    """A small CSV with columns size, colour, kind; 24 copies of `rows`."""
+    return write(folder, name, "size,colour,kind\n" + rows * 24)
+
+
+EMPTY_TABLE = "size,colour,kind\n"
+GAPPY_ROWS = "1.0,1,a\n,2,b\n"  # numbers only, one size missing in every other row
+
+
+def csv_recipe(folder: Path, arguments: str, preprocessing: str = "[{'name': 'feature_space'}]",
+               extra: str = "") -> str:
+    path = table_file(folder)
+    return recipe_file(folder, extra, data=f"source='csv', args={{'path': {path!r}, {arguments}}}, "
+                                           f"preprocessing={preprocessing}")
+
+
+def one_class_folder(folder: Path) -> str:
+    (folder / "images" / "cat").mkdir(parents=True)
+    (folder / "images" / "cat" / "0.png").write_bytes(b"")
+    return recipe_file(folder, data=f"source='image_folder', args={{'path': {str(folder / 'images')!r}}}")
+
+
 BAD_INPUTS = {
     "unknown recipe name": (
         lambda d: ["digit_cnn"], "No recipe named 'digit_cnn' in the catalog. Did you mean 'digits_cnn'"),
@@ -68,6 +90,32 @@ BAD_INPUTS = {
     "unsafe recipe name": (lambda d: ["iris_mlp", "name=../escape"], "must not contain '..'"),
     "zero epochs": (lambda d: ["iris_mlp", "epochs=0"], "`epochs` must be at least 1"),
     "not a JSON recipe": (lambda d: [write(d, "recipe.json", "{not json")], "is not a readable JSON recipe"),
+    # Data checked against the recipe before anything is written.
+    "target column not in the table": (
+        lambda d: [csv_recipe(d, "'target': 'species'"), GOOD_EPOCHS], "has no column 'species'"),
+    "labels outside the declared classes": (
+        lambda d: [csv_recipe(d, "'target': 'kind', 'classes': ['a']"), GOOD_EPOCHS],
+        "labels ['b'] are not among the declared classes ['a']"),
+    "regression target with a classification loss": (
+        lambda d: [recipe_file(d, data="source='diabetes'"), GOOD_EPOCHS], "needs class labels"),
+    "missing values left after cleaning": (
+        lambda d: [recipe_file(d, data=f"source='csv', args={{'path': {table_file(d, rows=GAPPY_ROWS)!r}, "
+                                       "'target': 'kind'}"), GOOD_EPOCHS], "still holds"),
+    "text columns with no encoding step": (
+        lambda d: [csv_recipe(d, "'target': 'kind'", preprocessing="[]"), GOOD_EPOCHS],
+        "Add {'name': 'feature_space'}"),
+    "empty test split": (
+        lambda d: [csv_recipe(d, f"'target': 'kind', 'test_path': {write(d, 'empty.csv', EMPTY_TABLE)!r}"),
+                   GOOD_EPOCHS], "brought an empty test split"),
+    "image folder with one class": (lambda d: [one_class_folder(d), GOOD_EPOCHS], "at least two classes"),
+    "missing data file": (
+        lambda d: [recipe_file(d, data="source='csv', args={'path': 'no/such.csv', 'target': 'kind'}"), GOOD_EPOCHS],
+        "No file at 'no/such.csv'"),
+    "unknown augmentation": (
+        lambda d: ["digits_cnn", "data.augmentation=[{\"name\": \"random_spin\"}]", GOOD_EPOCHS],
+        "`data.augmentation[0]` must be"),
+    "unknown data source argument": (
+        lambda d: ["iris_mlp", "data.args.n_samples=5"], "Unknown override key `data.args.n_samples`"),
 }
 
 

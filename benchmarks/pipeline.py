@@ -1,0 +1,61 @@
+"""Does the input pipeline keep up? Batches per second of the pipeline alone against training steps.
+
+    python -m benchmarks.pipeline [recipe ...]      # default: digits_cnn penguins_tabular
+
+For each recipe, in the same process and on the same training pipeline (the recipe's own
+batch size, shuffling and augmentation): first the pipeline is drained alone for several
+epochs, then `model.fit` runs the same number of epochs on it. One epoch of each is run
+first and not timed (the cache fills, the training function is traced). The ratio is
+pipeline batches per second over training steps per second; the pipeline keeps the model fed
+when it is well above 1. Exit status 1 when a ratio is below 10.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from engine.building import make_datasets
+from engine.loading import load_recipe
+from engine.training import plan_run
+
+DEFAULT = ("digits_cnn", "penguins_tabular")
+EPOCHS = 5
+REQUIRED_RATIO = 10.0
+
+
+def drain(dataset, epochs: int) -> tuple[int, float]:
+    started, batches = time.perf_counter(), 0
+    for _ in range(epochs):
+        for _ in dataset:
+            batches += 1
+    return batches, time.perf_counter() - started
+
+
+def measure(name: str) -> dict:
+    plan = plan_run(load_recipe(name))
+    resolved = plan.resolved
+    train = make_datasets(plan.prepared, resolved["batch_size"] * plan.chosen.replicas, resolved["seed"])["train"]
+    drain(train, 1)
+    batches, pipeline_seconds = drain(train, EPOCHS)
+    plan.model.fit(train, epochs=1, verbose=0)
+    started = time.perf_counter()
+    plan.model.fit(train, epochs=EPOCHS, verbose=0)
+    training_seconds = time.perf_counter() - started
+    pipeline_rate, training_rate = batches / pipeline_seconds, batches / training_seconds
+    return {"recipe": name, "batch": resolved["batch_size"], "batches": batches,
+            "pipeline": pipeline_rate, "training": training_rate, "ratio": pipeline_rate / training_rate}
+
+
+def main(names: list[str]) -> int:
+    rows = [measure(name) for name in names or DEFAULT]
+    print("| recipe | batch size | pipeline alone, batches/s | training, steps/s | ratio |")
+    print("|---|---|---|---|---|")
+    for row in rows:
+        print(f"| `{row['recipe']}` | {row['batch']} | {row['pipeline']:,.0f} | {row['training']:,.0f} "
+              f"| {row['ratio']:.1f}x |")
+    return 0 if all(row["ratio"] >= REQUIRED_RATIO for row in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,196 @@
+"""A user's own data as sources: NumPy `.npz` files, image and text folders, a Python function.
+
+Files are read without pickle: `.npz` with `allow_pickle=False`, images and texts with
+Keras's directory readers. Each source may carry its own test split (`test_path`, or the
+`x_test`/`y_test` arrays of an `.npz`), which the split then keeps as the test set.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+import zipfile
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from data.errors import DataError
+from data.sources import CLASSIFICATION, REGRESSION, Dataset, encode_labels, register_source
+from data.tables import TASKS, existing_file
+
+
+def arrays_dataset(features, targets, where: str, task: str = "auto", classes: list | None = None,
+                   test: tuple | None = None, description: str = "") -> Dataset:
+    """A Dataset from arrays; whole-number targets mean classification unless `task` says otherwise."""
+    if task not in TASKS:
+        raise DataError(f"`data.args.task` must be one of {', '.join(TASKS)}. Received: task={task!r}")
+    features, targets = np.asarray(features), np.asarray(targets)
+    if len(features) != len(targets):
+        raise DataError(f"{where} gives {len(features)} feature rows but {len(targets)} targets.")
+    if task == "auto":
+        whole = targets.dtype.kind in "iub" or (targets.dtype.kind == "f" and np.all(np.mod(targets, 1) == 0))
+        task = CLASSIFICATION if classes is not None or whole or targets.dtype.kind in "OSU" else REGRESSION
+    if task == CLASSIFICATION:
+        if targets.ndim > 1 and targets.shape[1:] == (1,) * (targets.ndim - 1):
+            targets = targets.reshape(len(targets))
+        encoded, class_names = encode_labels(targets, classes, where)
+    else:
+        if targets.dtype.kind not in "iuf":
+            raise DataError(f"{where}: regression targets must be numbers; received {targets.dtype} values.")
+        encoded, class_names = targets.astype("float32"), []
+    if features.dtype.kind in "iufb":
+        features = features.astype("float32")
+    held_out = None
+    if test is not None:
+        test_features, test_targets = np.asarray(test[0]), np.asarray(test[1])
+        if task == CLASSIFICATION:
+            test_targets = test_targets.reshape(len(test_targets)) if test_targets.ndim > 1 else test_targets
+            test_targets, _ = encode_labels(test_targets, class_names, f"{where} (test split)")
+        held_out = (test_features.astype("float32") if test_features.dtype.kind in "iufb" else test_features,
+                    test_targets.astype("float32") if task == REGRESSION else test_targets)
+    return Dataset(features=features, targets=encoded, task=task, class_names=class_names, test=held_out,
+                   description=description or where)
+
+
+@register_source("npz", needs="files")
+def npz(path: str = "", features: str = "x", targets: str = "y", task: str = "auto",
+        classes: list | None = None) -> Dataset:
+    """A NumPy .npz file: arrays `x` and `y`, or `x_train`, `y_train`, `x_test`, `y_test` (its own test split)."""
+    found = existing_file(path)
+    if not zipfile.is_zipfile(found):
+        raise DataError(f"Cannot read {str(path)!r} as a NumPy .npz file (it is not a zip archive of arrays); "
+                        "write it with numpy.savez.")
+    try:
+        with np.load(found, allow_pickle=False) as archive:
+            arrays = {name: archive[name] for name in archive.files}
+    except ValueError as error:
+        raise DataError(f"Cannot read {str(path)!r} without pickle ({error}); save it with plain numeric arrays "
+                        "(numpy.savez) instead of object arrays.") from None
+    except OSError as error:
+        raise DataError(f"Cannot read {str(path)!r} as a NumPy .npz file: {error}") from None
+    where = f"npz file {str(path)!r}"
+    if features not in arrays and {"x_train", "y_train"} <= set(arrays):
+        test = (arrays["x_test"], arrays["y_test"]) if {"x_test", "y_test"} <= set(arrays) else None
+        return arrays_dataset(arrays["x_train"], arrays["y_train"], where, task, classes, test)
+    for name in (features, targets):
+        if name not in arrays:
+            raise DataError(f"{where} has no array {name!r}; it holds {sorted(arrays)}. Set `data.args.features` "
+                            "and `data.args.targets` to the arrays' names.")
+    return arrays_dataset(arrays[features], arrays[targets], where, task, classes)
+
+
+def _folder(path, argument: str) -> Path:
+    if not isinstance(path, (str, Path)) or not str(path):
+        raise DataError(f"Data source argument `{argument}` must name a folder. Received: {path!r}")
+    found = Path(path).expanduser()
+    if not found.is_dir():
+        raise DataError(f"No folder at {str(path)!r} (looked for {found.resolve()}). Check `data.args.{argument}`.")
+    classes = sorted(entry.name for entry in found.iterdir() if entry.is_dir())
+    if len(classes) < 2:
+        raise DataError(
+            f"The folder {str(path)!r} must hold one sub-folder per class, and at least two classes; it has "
+            f"{len(classes)} ({classes}). Put each class's files in its own sub-folder."
+        )
+    return found
+
+
+def _read_folder(reader, path, argument: str, class_names: list | None = None, **options):
+    folder = _folder(path, argument)
+    try:
+        dataset = reader(str(folder), labels="inferred", label_mode="int", batch_size=None, shuffle=False,
+                         class_names=class_names, **options)
+    except (ValueError, OSError) as error:
+        raise DataError(f"Cannot read the folder {str(path)!r}: {error}") from None
+    features, targets = [], []
+    for item, label in dataset.as_numpy_iterator():
+        features.append(item)
+        targets.append(label)
+    if not features:
+        raise DataError(f"The folder {str(path)!r} holds no readable files.")
+    return np.stack(features), np.asarray(targets, dtype="int64"), list(dataset.class_names)
+
+
+@register_source("image_folder", needs="files")
+def image_folder(path: str = "", image_size: list | None = None, color_mode: str = "rgb",
+                 test_path: str | None = None) -> Dataset:
+    """Images in one sub-folder per class (keras.utils.image_dataset_from_directory), pixel values 0-255.
+
+    `image_size` [height, width] resizes every image (default [64, 64]); `color_mode` is
+    "rgb", "grayscale" or "rgba"; `test_path` is an optional folder laid out the same way.
+    """
+    size = tuple(image_size or (64, 64))
+    if len(size) != 2 or not all(isinstance(side, int) and side > 0 for side in size):
+        raise DataError(f"`data.args.image_size` must be [height, width]. Received: {image_size!r}")
+    if color_mode not in ("rgb", "grayscale", "rgba"):
+        raise DataError(f"`data.args.color_mode` must be rgb, grayscale or rgba. Received: {color_mode!r}")
+    options = {"image_size": size, "color_mode": color_mode}
+    features, targets, names = _read_folder(keras.utils.image_dataset_from_directory, path, "path", **options)
+    test = None
+    if test_path is not None:
+        test_features, test_targets, _ = _read_folder(keras.utils.image_dataset_from_directory, test_path,
+                                                      "test_path", class_names=names, **options)
+        test = (test_features.astype("float32"), test_targets)
+    return Dataset(features=features.astype("float32"), targets=targets, task=CLASSIFICATION, class_names=names,
+                   test=test, description=f"images from {path}")
+
+
+@register_source("text_folder", needs="files")
+def text_folder(path: str = "", test_path: str | None = None) -> Dataset:
+    """Text files in one sub-folder per class (keras.utils.text_dataset_from_directory).
+
+    Features are the raw strings; add the `text_vectorize` preprocessing step to turn them
+    into token sequences. `test_path` is an optional folder laid out the same way.
+    """
+    features, targets, names = _read_folder(keras.utils.text_dataset_from_directory, path, "path")
+    test = None
+    if test_path is not None:
+        test_features, test_targets, _ = _read_folder(keras.utils.text_dataset_from_directory, test_path,
+                                                      "test_path", class_names=names)
+        test = (test_features.astype(str), test_targets)
+    return Dataset(features=features.astype(str), targets=targets, task=CLASSIFICATION, class_names=names,
+                   test=test, description=f"texts from {path}")
+
+
+def load_function(reference: str):
+    """The function `name` in "<file.py or module>:<name>"."""
+    if not isinstance(reference, str) or reference.count(":") != 1:
+        raise DataError(f"`data.args.function` must look like 'my_data.py:load' or 'package.module:load'. "
+                        f"Received: {reference!r}")
+    location, name = reference.split(":")
+    if location.endswith(".py"):
+        file = existing_file(location, "function")
+        spec = importlib.util.spec_from_file_location(f"user_data_{file.stem}", file)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        spec.loader.exec_module(module)
+    else:
+        try:
+            module = importlib.import_module(location)
+        except ImportError as error:
+            raise DataError(f"Cannot import {location!r} named in `data.args.function`: {error}") from None
+    if not callable(getattr(module, name, None)):
+        raise DataError(f"{location} has no function {name!r} (named in `data.args.function`).")
+    return getattr(module, name)
+
+
+@register_source("function", needs="files")
+def function(function: str = "", args: dict | None = None, task: str = "auto", classes: list | None = None) -> Dataset:
+    """Whatever a Python function returns: a Dataset, (features, targets), or ((x, y), (x_test, y_test)).
+
+    `function` is "my_data.py:load" (a file beside the recipe or a path) or "module:load";
+    `args` are its keyword arguments.
+    """
+    loader = load_function(function)
+    where = f"the data function {function!r}"
+    result = loader(**(args or {}))
+    if isinstance(result, Dataset):
+        return result
+    if isinstance(result, tuple) and len(result) == 2 and all(isinstance(part, tuple) for part in result):
+        (features, targets), test = result
+        return arrays_dataset(features, targets, where, task, classes, test)
+    if isinstance(result, tuple) and len(result) == 2:
+        return arrays_dataset(*result, where, task, classes)
+    raise DataError(f"{where} returned {type(result).__name__}; it must return a data.Dataset, (features, "
+                    "targets), or ((features, targets), (test_features, test_targets)).")
