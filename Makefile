@@ -14,7 +14,8 @@ WORKERS ?= 0
 .PHONY: help install recipe tune compare publish list tensorboard test lint bench
 
 help:
-	@echo "make recipe [NAME=digits_cnn] [ARGS=\"epochs=5 optimizer.learning_rate=0.01\"]"
+	@echo "make recipe [NAME=digits_cnn] [ARGS=\"epochs=5 optimizer.learning_rate=0.01\"] [WORKERS=2]"
+	@echo "make recipe NAME=digits_cnn ARGS=\"resume=runs/digits_cnn/<run>\"   # continue an unfinished run"
 	@echo "make tune [NAME=digits_cnn] [ARGS=\"tuner=hyperband max_trials=20\"] [WORKERS=2]"
 	@echo "make compare [NAME=digits_cnn]"
 	@echo "make publish RUN=runs/<recipe>/<run> [AS=name] [OVERWRITE=1]"
@@ -28,7 +29,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 recipe: $(STAMP)
-	@$(PY) -m engine recipe $(NAME) $(ARGS) --runs-dir $(RUNS)
+	@$(PY) -m engine recipe $(NAME) $(ARGS) --runs-dir $(RUNS) --workers $(WORKERS)
 
 tune: $(STAMP)
 	@$(PY) -m engine tune $(NAME) $(ARGS) --runs-dir $(RUNS) --workers $(WORKERS)
@@ -52,6 +53,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	@$(PY) -m benchmarks.catalog
 	@$(PY) -m benchmarks.transfer 20 5
+	@$(PY) -m benchmarks.pipeline
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -1,6 +1,7 @@
 """The command line behind `make recipe` and `make list`.
 
-    python -m engine recipe NAME [key=value ...] [--runs-dir runs]
+    python -m engine recipe NAME [key=value ...] [--runs-dir runs] [--workers N]
+    python -m engine recipe NAME resume=runs/NAME/<run> [--runs-dir runs] [--workers N]
     python -m engine tune NAME [key=value ...] [--runs-dir runs] [--workers N]
     python -m engine compare NAME [--runs-dir runs]
     python -m engine publish RUN [--as NAME] [--overwrite]
@@ -33,6 +34,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="a catalog name, a path to a .py recipe file, or a run's recipe.json")
     recipe.add_argument("overrides", nargs="*", help="dotted overrides, e.g. epochs=5 optimizer.learning_rate=0.01")
     recipe.add_argument("--runs-dir", default="runs", help="where run folders go (default: runs)")
+    recipe.add_argument("--workers", type=int, default=0,
+                        help="train with MultiWorkerMirroredStrategy in this many worker processes on 127.0.0.1")
     tune = commands.add_parser("tune", help="search the recipe's hyperparameter ranges with KerasTuner")
     tune.add_argument("name", nargs="?", default=DEFAULT_RECIPE, help="a catalog name or a path to a .py recipe")
     tune.add_argument("overrides", nargs="*",
@@ -70,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if arguments.command == "tune":
             return _tune(arguments.name, arguments.overrides, arguments.runs_dir, arguments.workers)
-        return _recipe(arguments.name, arguments.overrides, arguments.runs_dir)
+        return _recipe(arguments.name, arguments.overrides, arguments.runs_dir, arguments.workers)
     except USER_ERRORS as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -88,21 +91,45 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-def _recipe(name: str, overrides: list[str], runs_dir: str) -> int:
+def _recipe(name: str, overrides: list[str], runs_dir: str, workers: int = 0) -> int:
     from engine.loading import load_recipe
     from engine.overrides import apply_overrides, parse_assignments
-    from engine.training import run_recipe
 
+    if workers < 0:
+        raise RecipeError(f"WORKERS must be 0 (one process) or more. Received: {workers}")
+    if workers and os.environ.get("TF_CONFIG"):
+        raise RecipeError("WORKERS starts its own workers on 127.0.0.1, each with its TF_CONFIG, but TF_CONFIG is "
+                          "already set here. Unset TF_CONFIG, or drop WORKERS and run one process per TF_CONFIG task.")
     assignments = parse_assignments(overrides)
     from_tune = assignments.pop("from_tune", None)
-    recipe = apply_overrides(load_recipe(name), assignments)
-    values = None
+    location = assignments.pop("resume", None)
+    recipe = load_recipe(name)
+    values, resume = None, None
+    if location is not None:
+        from engine.resume import check_not_training, check_resume
+
+        extra = sorted(set(assignments) - {"strategy"}) + (["from_tune"] if from_tune is not None else [])
+        if extra:
+            raise RecipeError(f"resume= continues a run with the recipe its recipe.json recorded; it takes no other "
+                              f"overrides. Received: {', '.join(extra)}.")
+        resume = check_resume(str(location), runs_dir, recipe.name)
+        if not os.environ.get("TF_CONFIG"):
+            check_not_training(resume.folder)
+        recipe = apply_overrides(resume.recipe, assignments)
+    else:
+        recipe = apply_overrides(recipe, assignments)
     if from_tune is not None:
         from engine.tuning import load_best
 
         values = load_best(str(from_tune), recipe)["hyperparameters"]
+    if workers:
+        from engine.multi_worker import launch
+
+        return launch([name, *overrides], runs_dir, workers, lambda line: print(line, flush=True))
+    from engine.training import run_recipe
+
     run_recipe(recipe, runs_dir=runs_dir, console=lambda line: print(line, flush=True), values=values,
-               values_from=None if from_tune is None else f"best trial of {from_tune}")
+               values_from=None if from_tune is None else f"best trial of {from_tune}", resume=resume)
     return 0
 
 
@@ -143,5 +170,6 @@ def _list() -> int:
     print("Data sources (data=Data(source=...)):")
     for name in data.list_sources():
         doc = (data.get_source(name).__doc__ or "").strip().splitlines()
-        print(f"  {name:<24} {doc[0] if doc else ''}")
+        needs = {"files": " [your files]", "download": " [download]"}.get(data.sources.source_needs(name), "")
+        print(f"  {name:<24} {doc[0] if doc else ''}{needs}")
     return 0

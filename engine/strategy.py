@@ -6,7 +6,12 @@ name for hardware that is absent is a RecipeError, never a silent fallback.
 
 Call `choose_strategy` before anything else touches TensorFlow's devices: splitting the
 CPU into logical devices (`strategy="mirrored", replicas=2` on a machine without GPUs)
-is only possible before the runtime starts.
+is only possible before the runtime starts, and MultiWorkerMirroredStrategy must be created
+before any other TensorFlow operation.
+
+`multi_worker` reads the cluster from TF_CONFIG (`make recipe WORKERS=2` writes one per worker
+process on 127.0.0.1, see engine.multi_worker) and installs the Keras work-arounds of
+engine.multi_worker_compat first.
 """
 
 from __future__ import annotations
@@ -32,33 +37,53 @@ class Chosen:
     strategy: tf.distribute.Strategy
     name: str
     devices: list[str] = field(default_factory=list)
+    workers: int = 1
+    task_index: int = 0
 
     @property
     def replicas(self) -> int:
         return int(self.strategy.num_replicas_in_sync)
 
+    @property
+    def is_chief(self) -> bool:
+        """Whether this process writes the run folder: always, except on the other workers of a cluster."""
+        return bool(self.strategy.extended.should_checkpoint)
+
+    @property
+    def multi_worker(self) -> bool:
+        return isinstance(self.strategy, tf.distribute.MultiWorkerMirroredStrategy) and self.workers > 1
+
     def describe(self) -> dict:
-        return {"name": self.name, "class": type(self.strategy).__name__, "replicas": self.replicas,
-                "devices": self.devices}
+        described = {"name": self.name, "class": type(self.strategy).__name__, "replicas": self.replicas,
+                     "devices": self.devices, "workers": self.workers}
+        if self.name == "multi_worker":
+            described["task_index"] = self.task_index
+        return described
+
+
+def _tf_config() -> dict:
+    text = os.environ.get("TF_CONFIG", "")
+    if not text:
+        return {}
+    try:
+        config = json.loads(text)
+        if not isinstance(config.get("cluster"), dict):
+            raise AttributeError
+    except (json.JSONDecodeError, AttributeError):
+        raise RecipeError("TF_CONFIG is set but is not valid JSON with a `cluster` entry.") from None
+    return config
 
 
 def _worker_count() -> int:
-    text = os.environ.get("TF_CONFIG", "")
-    if not text:
-        return 0
-    try:
-        cluster = json.loads(text).get("cluster", {})
-    except (json.JSONDecodeError, AttributeError):
-        raise RecipeError("TF_CONFIG is set but is not valid JSON with a `cluster` entry.") from None
-    return sum(len(tasks) for tasks in cluster.values())
+    return sum(len(tasks) for tasks in _tf_config().get("cluster", {}).values())
 
 
 def _tpu_announced() -> bool:
     return any(os.environ.get(name) for name in TPU_HINTS)
 
 
-def choose_strategy(name: str, replicas: int | None = None) -> Chosen:
-    """The strategy `name` asks for, with `replicas` devices where that makes sense."""
+def pick_name(name: str, replicas: int | None = None) -> str:
+    """The strategy name `auto` stands for here (other names are returned as they are)."""
     if name not in NAMES:
         raise RecipeError(f"`strategy` must be one of {', '.join(NAMES)}. Received: strategy={name!r}")
     if replicas is not None and (not isinstance(replicas, int) or replicas < 1):
@@ -75,6 +100,18 @@ def choose_strategy(name: str, replicas: int | None = None) -> Chosen:
             name = "gpu"
         else:
             name = "cpu"
+    return name
+
+
+def choose_strategy(name: str, replicas: int | None = None) -> Chosen:
+    """The strategy `name` asks for, with `replicas` devices where that makes sense."""
+    name = pick_name(name, replicas)
+    gpus = tf.config.list_physical_devices("GPU")
+    if name == "multi_worker" and replicas is not None:
+        raise RecipeError(
+            f"strategy='multi_worker' runs one replica on each device of each worker; `replicas={replicas}` "
+            "does not apply. Leave replicas unset and choose the number of workers (WORKERS=2)."
+        )
     if name in ("cpu", "gpu", "tpu") and replicas not in (None, 1):
         raise RecipeError(
             f"strategy={name!r} runs one replica; `replicas={replicas}` needs strategy='mirrored'."
@@ -92,10 +129,31 @@ def choose_strategy(name: str, replicas: int | None = None) -> Chosen:
         return _mirrored(gpus, replicas)
     if name == "tpu":
         return _tpu()
-    raise RecipeError(
-        "strategy='multi_worker' (or TF_CONFIG naming several tasks) is not supported yet: "
-        "multi-worker training has its own issue. Unset TF_CONFIG or choose strategy='cpu', 'gpu' or 'mirrored'."
-    )
+    return _multi_worker()
+
+
+def _multi_worker() -> Chosen:
+    from engine import multi_worker_compat
+
+    config = _tf_config()
+    if not config:
+        raise RecipeError(
+            "strategy='multi_worker' needs TF_CONFIG, the cluster description of each worker process, and "
+            "it is not set. On this machine, `make recipe NAME=... WORKERS=2` (python -m engine recipe NAME "
+            "--workers 2) starts the workers with their TF_CONFIG; on several machines, set TF_CONFIG on each "
+            "(https://www.tensorflow.org/guide/distributed_training#setting_up_the_tf_config_environment_variable)."
+        )
+    multi_worker_compat.apply()
+    try:
+        strategy = tf.distribute.MultiWorkerMirroredStrategy()
+    except (RuntimeError, ValueError) as error:
+        raise RecipeError(
+            f"Cannot start multi-worker training ({error}). TF_CONFIG must describe the cluster and this "
+            "task, and the strategy must be created before anything else runs TensorFlow."
+        ) from None
+    task_index = int(strategy.cluster_resolver.task_id or 0)
+    return Chosen(strategy, "multi_worker", list(strategy.extended.worker_devices), workers=_worker_count(),
+                  task_index=task_index)
 
 
 def _mirrored(gpus: list, replicas: int | None) -> Chosen:

@@ -19,8 +19,21 @@ from tensorboard.plugins.hparams import api as hparams_api
 from engine import hp
 
 
+class EpochTensorBoard(keras.callbacks.TensorBoard):
+    """Keras's TensorBoard callback, its event files flushed at every epoch end.
+
+    Keras flushes when fit ends (or every two minutes): a run killed before would lose the
+    epochs it logged, and a resumed run's curves would have a gap (engine.resume).
+    """
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        super().on_epoch_end(epoch, logs)
+        for writer in getattr(self, "_writers", {}).values():
+            writer.flush()
+
+
 def keras_callback(logs: Path) -> keras.callbacks.TensorBoard:
-    return keras.callbacks.TensorBoard(log_dir=str(logs), write_graph=False, update_freq="epoch")
+    return EpochTensorBoard(log_dir=str(logs), write_graph=False, update_freq="epoch")
 
 
 def domain(range_: hp.Range):

@@ -2,10 +2,22 @@
 
 Everything that can be refused (overrides, names, data, model arguments, strategy) is checked
 before the run folder is created, so a bad recipe leaves nothing behind.
+
+Every run backs up at each epoch end and can be resumed after a crash (engine.resume). Under
+multi-worker training every worker runs the same fit and evaluate calls (they are collective),
+but only the chief (task 0) writes the run folder; the others write nothing and wait for it at
+the end.
+
+Test hook: when the environment variable ENGINE_FINAL_STATE_DIR names a folder, every process
+(each worker of a cluster) writes its final weights and history there as task-<index>.npz and
+task-<index>.json, so a test can compare the workers. Nothing else reads it.
 """
 
 from __future__ import annotations
 
+import json
+import math
+import os
 import platform
 import sys
 import time
@@ -15,10 +27,11 @@ from pathlib import Path
 from typing import Any
 
 import keras
-import pandas
+import numpy as np
 import tensorflow as tf
 
 import data
+from data.tabular import end_to_end_model
 from engine import hp
 from engine.assessment import assess
 from engine.building import (
@@ -30,13 +43,16 @@ from engine.building import (
     unfreeze_for_fine_tuning,
 )
 from engine.cost import EpochTimer
+from engine.errors import RecipeError
 from engine.keras_objects import build_callbacks
 from engine.recipe import Recipe, collect_ranges, resolve
 from engine.report import classification_report_markdown, render_report
+from engine.resume import EpochBackup, EpochLog, Resume, hold_lock, remove_backup, restore, resumed_entry
 from engine.run_folder import atomic_path, check_recipe_name, create_run_folder, write_json, write_text
 from engine.strategy import Chosen, choose_strategy
 from engine.tensorboard_logging import keras_callback, write_pictures, write_run_summaries
 
+FINAL_STATE_ENV = "ENGINE_FINAL_STATE_DIR"  # the test hook described above
 PACKAGES = ("tensorflow-cpu", "tensorflow", "keras", "keras-tuner", "tensorboard", "scikit-learn", "numpy")
 
 
@@ -119,37 +135,58 @@ def run_recipe(
     verbose: int | None = None,
     values: dict[str, Any] | None = None,
     values_from: str | None = None,
-) -> RunResult:
+    resume: Resume | None = None,
+) -> RunResult | None:
     """Train `recipe` and write its run folder; returns where it is and what it measured.
 
     `console` receives the lines of the summary; `verbose` is Keras's fit verbosity (by
     default a progress bar on a terminal and one line per epoch otherwise). `values` sets
     ranges by name instead of their defaults; `values_from` says where they came from (a
-    search folder), and is recorded in env.json and report.md.
+    search folder), and is recorded in env.json and report.md. `resume` (engine.resume.check_resume)
+    continues an unfinished run in its own folder instead; `recipe` is then its recipe.json.
+
+    On the workers of a cluster other than the chief, trains alongside the chief, writes
+    nothing and returns None.
     """
     plan = plan_run(recipe, values)
-    folder = create_run_folder(runs_dir, recipe.name)
-    env = {
-        "status": "running",
-        "versions": versions(),
-        "platform": platform.platform(),
-        "strategy": plan.chosen.describe(),
-        "seed": plan.resolved["seed"],
-        "hyperparameters_from": values_from or "recipe defaults",
-        "command": sys.argv,
-        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-    }
-    recipe_json = {**plan.resolved, "hyperparameters": {
-        range_.name: {**range_.to_dict(), "value": plan.values.get(range_.name, "inactive")}
-        for range_ in plan.ranges.values()
-    }}
-    write_json(folder / "recipe.json", recipe_json)
+    if resume is not None:
+        _continue_plan(plan, resume)
+    if verbose is None:
+        verbose = 1 if sys.stdout.isatty() else 2
+    if not plan.chosen.is_chief:
+        _train_as_worker(plan, resume)
+        return None
+    if resume is None:
+        folder = create_run_folder(runs_dir, recipe.name)
+        lock = hold_lock(folder)
+        env = {
+            "status": "running",
+            "versions": versions(),
+            "platform": platform.platform(),
+            "strategy": plan.chosen.describe(),
+            "seed": plan.resolved["seed"],
+            "hyperparameters_from": values_from or "recipe defaults",
+            "command": sys.argv,
+            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
+        recipe_json = {**plan.resolved, "hyperparameters": {
+            range_.name: {**range_.to_dict(), "value": plan.values.get(range_.name, "inactive")}
+            for range_ in plan.ranges.values()
+        }}
+        write_json(folder / "recipe.json", recipe_json)
+        console(f"{recipe.name}: training on {plan.chosen.name} ({_replicas_text(plan.chosen)}); run folder {folder}")
+    else:
+        folder = resume.folder
+        lock = hold_lock(folder)
+        env = {key: value for key, value in resume.env.items() if key not in ("error", "finished")}
+        env.update(status="running", strategy=plan.chosen.describe(), versions=versions())
+        env["resumed"] = [*env.get("resumed", []), resumed_entry(resume, plan.chosen.describe())]
+        console(f"{recipe.name}: resuming {folder} on {plan.chosen.name} ({_replicas_text(plan.chosen)}): "
+                + (f"{resume.epoch} epoch(s) were done, training continues at epoch {resume.epoch + 1}."
+                   if resume.epoch else "no epoch had finished, training starts again at epoch 1."))
     write_json(folder / "env.json", env)
-    console(f"{recipe.name}: training on {plan.chosen.name} ({plan.chosen.replicas} replica(s)); run folder {folder}")
     try:
-        if verbose is None:
-            verbose = 1 if sys.stdout.isatty() else 2
-        result = _train_and_record(plan, folder, env, console, verbose)
+        result = _train_and_record(plan, folder, env, console, verbose, resume)
     except TrainingDiverged:
         raise  # the run folder is complete and already says "diverged"
     except BaseException as error:
@@ -157,7 +194,29 @@ def run_recipe(
                    finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
         write_json(folder / "env.json", env)
         raise
+    finally:
+        lock.close()
     return result
+
+
+def _replicas_text(chosen: Chosen) -> str:
+    workers = f", {chosen.workers} workers" if chosen.multi_worker else ""
+    return f"{chosen.replicas} replica(s){workers}"
+
+
+def _continue_plan(plan: Plan, resume: Resume) -> None:
+    """A resumed run shows the ranges and values its recipe.json recorded, and keeps its replica count."""
+    plan.ranges, plan.values = resume.ranges, resume.values
+    plan.hyperparameters = _hyperparameters(plan.resolved, plan.values)
+    before = resume.env.get("strategy", {}).get("replicas")
+    if before is not None and before != plan.chosen.replicas:
+        workers = resume.env["strategy"].get("workers", 1)
+        raise RecipeError(
+            f"{resume.folder} trained on {before} replica(s) and would continue on {plan.chosen.replicas}, which "
+            f"changes the global batch. Resume it as it ran: "
+            + (f"WORKERS={workers}." if workers > 1 else f"strategy={resume.env['strategy'].get('name')}, "
+               "without WORKERS.")
+        )
 
 
 def _loss_name(loss: str | dict) -> str:
@@ -168,33 +227,103 @@ class TrainingDiverged(RuntimeError):
     """Training produced a non-finite or exploding loss; the run folder still records what happened."""
 
 
-def _train_and_record(plan: Plan, folder: Path, env: dict, console, verbose: int) -> RunResult:
-    resolved, prepared, replicas = plan.resolved, plan.prepared, plan.chosen.replicas
-    datasets = make_datasets(prepared, resolved["batch_size"] * replicas, resolved["seed"])
-    logs = folder / "logs"
+@dataclass
+class Trained:
+    """What fitting and evaluating left: the epochs' logs, the timer and Keras's test and validation metrics."""
+
+    log: EpochLog
+    timer: EpochTimer
+    seconds: float
+    metrics: dict[str, dict[str, float]]
+
+
+def _datasets(plan: Plan) -> dict[str, tf.data.Dataset]:
+    # The global batch: per-replica batch_size x replicas. The pipeline shards by data, so under
+    # a multi-worker strategy each worker keeps its share of every global batch.
+    return make_datasets(plan.prepared, plan.resolved["batch_size"] * plan.chosen.replicas, plan.resolved["seed"])
+
+
+def _fit_and_evaluate(plan: Plan, folder: Path | None, resume: Resume | None, console, verbose: int) -> Trained:
+    """Both fit phases (continuing after the backup when resuming), then Keras's evaluation of test and validation.
+
+    Every worker of a cluster runs this alike: fit and evaluate are collective. Only with a
+    `folder` (the chief) do TensorBoard, history.csv and the backup get written.
+    """
+    resolved, chosen = plan.resolved, plan.chosen
+    datasets = _datasets(plan)
     timer = EpochTimer()
+    log = EpochLog(folder / "history.csv" if folder else None, resume.rows if resume else [])
+    backup = EpochBackup(folder) if folder else None
+    # TerminateOnNaN ends a diverging run at once instead of training on NaN weights. The backup
+    # comes last: it commits the epoch (engine.resume).
+    callbacks = [*plan.callbacks, keras.callbacks.TerminateOnNaN(), timer]
+    callbacks += [keras_callback(folder / "logs"), log, backup] if folder else [log]
+    phases = [resolved["epochs"]] + ([resolved["fine_tune"]["epochs"]] if resolved.get("fine_tune") else [])
+    state = resume.state if resume else None
     started = time.perf_counter()
-    # TerminateOnNaN ends a diverging run at once instead of training on NaN weights.
-    callbacks = [*plan.callbacks, keras.callbacks.TerminateOnNaN(), timer, keras_callback(logs)]
-    history = plan.model.fit(datasets["train"], validation_data=datasets["validation"], epochs=resolved["epochs"],
-                             callbacks=callbacks, shuffle=False, verbose=verbose)
-    if resolved.get("fine_tune"):
-        first = len(history.history.get("loss", []))
-        console(f"Fine-tuning: backbone unfrozen, learning rate {resolved['fine_tune']['learning_rate']}, "
-                f"{resolved['fine_tune']['epochs']} more epochs.")
-        unfreeze_for_fine_tuning(plan.model, resolved, plan.chosen.strategy)
-        second = plan.model.fit(datasets["train"], validation_data=datasets["validation"], initial_epoch=first,
-                                epochs=first + resolved["fine_tune"]["epochs"], callbacks=callbacks, shuffle=False,
-                                verbose=verbose)
-        for key, values in second.history.items():
-            history.history.setdefault(key, []).extend(values)
-    train_seconds = time.perf_counter() - started
+    epoch = 0
+    for phase, length in enumerate(phases, start=1):
+        if phase == 2:
+            console(f"Fine-tuning: backbone unfrozen, learning rate {resolved['fine_tune']['learning_rate']}, "
+                    f"{length} more epochs.")
+            unfreeze_for_fine_tuning(plan.model, resolved, chosen.strategy)
+        begin = epoch
+        if state is not None and state.phase > phase:  # this phase had ended before the run was resumed
+            epoch = state.phase_start
+            continue
+        if state is not None and state.phase == phase:
+            restore(plan.model, chosen.strategy, resume.folder, state)
+            begin, epoch = state.phase_start, state.epoch
+            if state.phase_done:
+                continue
+        if backup is not None:
+            backup.start_phase(phase, begin, epoch)
+        plan.model.fit(datasets["train"], validation_data=datasets["validation"], initial_epoch=epoch,
+                       epochs=begin + length, callbacks=callbacks, shuffle=False, verbose=verbose)
+        epoch = log.epochs
+    seconds = time.perf_counter() - started
     metrics = {
         "test": plan.model.evaluate(datasets["test"], return_dict=True, verbose=0),
         "validation": plan.model.evaluate(datasets["validation"], return_dict=True, verbose=0),
     }
     metrics = {split: {name: float(value) for name, value in values.items()} for split, values in metrics.items()}
-    epochs_run = len(history.history.get("loss", []))
+    _write_final_state(plan, log)
+    return Trained(log, timer, seconds, metrics)
+
+
+def _train_as_worker(plan: Plan, resume: Resume | None) -> None:
+    """A worker other than the chief: the same collective fit and evaluate calls, nothing written."""
+    _fit_and_evaluate(plan, None, resume, console=lambda line: None, verbose=0)
+    _wait_for_every_worker(plan.chosen)
+
+
+def _wait_for_every_worker(chosen: Chosen) -> None:
+    """A barrier: under multi-worker training, return once every worker has called this.
+
+    The chief calls it when the run folder is written, the other workers after their last
+    collective op; a worker that ended earlier would be reported as crashed to the chief.
+    """
+    if chosen.multi_worker:
+        chosen.strategy.reduce("SUM", tf.constant(1.0), axis=None)
+
+
+def _write_final_state(plan: Plan, log: EpochLog) -> None:
+    target = os.environ.get(FINAL_STATE_ENV)
+    if not target:
+        return
+    Path(target).mkdir(parents=True, exist_ok=True)
+    name = f"task-{plan.chosen.task_index}"
+    np.savez(Path(target) / f"{name}.npz", *[np.asarray(weight) for weight in plan.model.get_weights()])
+    (Path(target) / f"{name}.json").write_text(json.dumps({"history": log.rows, "chief": plan.chosen.is_chief}))
+
+
+def _train_and_record(plan: Plan, folder: Path, env: dict, console, verbose: int, resume: Resume | None) -> RunResult:
+    resolved, prepared = plan.resolved, plan.prepared
+    steps_per_epoch = math.ceil(prepared.sizes()["train"] / (resolved["batch_size"] * plan.chosen.replicas))
+    logs = folder / "logs"
+    trained = _fit_and_evaluate(plan, folder, resume, console, verbose)
+    history, metrics, train_seconds = trained.log.history(), trained.metrics, trained.seconds
+    epochs_run = len(history.get("loss", []))
     stopped_by = next(
         (f"stopped early by {type(callback).__name__} after epoch {callback.stopped_epoch + 1}"
          for callback in plan.callbacks if getattr(callback, "stopped_epoch", 0)), ""
@@ -202,11 +331,11 @@ def _train_and_record(plan: Plan, folder: Path, env: dict, console, verbose: int
     restored_best = any(getattr(callback, "restore_best_weights", False) and getattr(callback, "stopped_epoch", 0)
                         for callback in plan.callbacks)
     epochs_requested = resolved["epochs"] + (resolved.get("fine_tune") or {}).get("epochs", 0)
-    assessment = assess(plan.model, prepared, history.history, epochs_requested, stopped_by, restored_best,
-                        timer, train_seconds, folder, loss_name=_loss_name(resolved["loss"]))
+    assessment = assess(plan.model, prepared, history, epochs_requested, stopped_by, restored_best,
+                        trained.timer, train_seconds, folder, loss_name=_loss_name(resolved["loss"]))
     metrics |= assessment.to_metrics()
 
-    metric_names = [key for key in history.history if not key.startswith(("val_", "learning_rate"))]
+    metric_names = [key for key in history if not key.startswith(("val_", "learning_rate"))]
     write_run_summaries(logs, folder.name, resolved, plan.hyperparameters, plan.ranges, metric_names,
                         metrics["test"], epochs_run)
     texts = {"classification_report": classification_report_markdown(assessment.evaluation)} \
@@ -214,24 +343,29 @@ def _train_and_record(plan: Plan, folder: Path, env: dict, console, verbose: int
     write_pictures(logs, assessment.pictures, texts, epochs_run)
     with atomic_path(folder / "model.keras") as temporary:
         plan.model.save(temporary)
-    table = pandas.DataFrame(history.history)
-    table.insert(0, "epoch", range(1, len(table) + 1))
-    with atomic_path(folder / "history.csv") as temporary:
-        table.to_csv(temporary, index=False)
+    if prepared.feature_space is not None:  # a `feature_space` step: also a model that takes the raw columns
+        with atomic_path(folder / "inference_model.keras") as temporary:
+            end_to_end_model(prepared.feature_space, plan.model).save(temporary)
+    trained.log.write(folder / "history.csv")  # again: a resumed run may have had rows past its backup
     write_json(folder / "metrics.json", metrics)
     summary = {
         "run_id": folder.name, "recipe": resolved | {"name": plan.recipe.name, "description": plan.recipe.description},
         "metrics": metrics, "env": env, "epochs_run": epochs_run, "train_seconds": train_seconds,
         "stopped_by": stopped_by, "task": prepared.task, "sizes": prepared.sizes(),
-        "class_counts": prepared.class_counts, "parameters": plan.model.count_params(), "output": plan.output,
+        "class_counts": prepared.class_counts, "steps": prepared.steps, "test_from": prepared.test_from,
+        "parameters": plan.model.count_params(), "output": plan.output,
         "hyperparameters": plan.hyperparameters, "assessment": assessment,
     }
     write_text(folder / "report.md", render_report(summary))
+    remove_backup(folder)
     env.update(status="diverged" if assessment.diverged else "complete",
                finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"), train_seconds=train_seconds,
                epochs_run=epochs_run, parameters=plan.model.count_params(), output_layer=plan.output,
-               data={"sizes": prepared.sizes(), "class_counts": prepared.class_counts, "steps": prepared.steps})
+               data={"sizes": prepared.sizes(), "class_counts": prepared.class_counts, "steps": prepared.steps,
+                     "test_from": prepared.test_from, "global_batch": resolved["batch_size"] * plan.chosen.replicas,
+                     "steps_per_epoch": steps_per_epoch})
     write_json(folder / "env.json", env)
+    _wait_for_every_worker(plan.chosen)
     _print_summary(plan.recipe.name, folder, metrics, epochs_run, train_seconds, console)
     for finding in assessment.findings:
         console(f"Diagnosis, {finding.kind}: {finding.evidence}. Remedy: {finding.remedy}.")
@@ -253,6 +387,8 @@ def _print_summary(name: str, folder: Path, metrics: dict, epochs: int, seconds:
         ("report.md", "what to read first"),
         ("metrics.json", "test and validation metrics, evaluation, diagnosis, cost"),
         ("model.keras", "the trained model: keras.saving.load_model(...)"),
+        *([("inference_model.keras", "the model behind its preprocessing: takes the raw columns")]
+          if (folder / "inference_model.keras").exists() else []),
         ("history.csv", "loss and metrics per epoch"),
         ("recipe.json", f"the resolved recipe: make recipe NAME={folder}/recipe.json repeats this run"),
         ("env.json", "versions, strategy, devices, seed"),

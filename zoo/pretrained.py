@@ -153,7 +153,15 @@ def _load_verified(folder: Path, card: dict[str, Any]) -> keras.Model:
             f"Refusing to load {path}: its sha256 is {actual}, but its card says {card.get('sha256')}. The file "
             f"was changed or damaged; restore it from the repository (git checkout -- {path})."
         )
-    return keras.saving.load_model(path, safe_mode=True, compile=False)
+    try:
+        return keras.saving.load_model(path, safe_mode=True, compile=False)
+    except ValueError as error:
+        if "safe_mode" not in str(error):
+            raise
+        raise ZooError(
+            f"Refusing to load {path}: it holds code (such as a Lambda layer) that Keras's safe mode will not run, "
+            "and the zoo loads models only in safe mode. Rebuild the model from registered layers and publish it again."
+        ) from None
 
 
 def list_models_with_weights(pattern: str = "*", store: Path | None = None) -> list[str]:

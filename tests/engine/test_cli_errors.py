@@ -1,9 +1,14 @@
-"""Every bad input ends in one clear paragraph, exit code 2, no traceback and no run folder."""
+"""Every bad input ends in one clear paragraph, exit code 2, no traceback and nothing written.
+
+BAD_INPUTS is the table: CLI arguments, recipe files, overrides, data, zoo names and files,
+and tuning settings, each with the words its message must contain.
+"""
 
 from pathlib import Path
 
 import pytest
 
+import zoo
 from engine.cli import main
 from tests.conftest import run_cli
 
@@ -116,20 +121,53 @@ BAD_INPUTS = {
         "`data.augmentation[0]` must be"),
     "unknown data source argument": (
         lambda d: ["iris_mlp", "data.args.n_samples=5"], "Unknown override key `data.args.n_samples`"),
+    "negative batch size": (lambda d: ["iris_mlp", "batch_size=-3"], "`batch_size` must be at least 1"),
+    "override of a callback that is not there": (
+        lambda d: ["iris_mlp", "callbacks.3.patience=2"], "Override key `callbacks.3` names no entry"),
+    "negative worker count": (lambda d: ["iris_mlp", "--workers", "-1"], "WORKERS must be 0"),
+    # Zoo names and files.
+    "pretrained weights for a model that has none": (
+        lambda d: ["iris_mlp", "model.pretrained=true"], "Model 'mlp' has no pretrained weights"),
+    "publishing a folder that does not exist": (
+        lambda d: ["publish", str(d / "nowhere")], "RUN must be a run folder"),
+    "publishing a folder that is not a run": (lambda d: ["publish", str(d)], "has no recipe.json"),
+    # Tuning settings.
+    "unknown tuner": (lambda d: ["tune", "iris_mlp", "tuner=genetic"], "`tuner.name` must be one of"),
+    "zero trials": (lambda d: ["tune", "iris_mlp", "max_trials=0"], "`tuner.max_trials` must be at least 1"),
+    "objective the recipe does not log": (
+        lambda d: ["tune", "iris_mlp", "objective=val_auc"], "`tuner.objective` must be a metric this recipe logs"),
+    "search of a recipe with no ranges": (lambda d: ["tune", recipe_file(d)], "declares no hyperparameter ranges"),
+    "retraining from a folder with no search": (
+        lambda d: ["iris_mlp", f"from_tune={d}"], "`from_tune` must name a search folder holding best.json"),
+    "comparing a recipe with no runs": (lambda d: ["compare", "iris_mlp"], "No runs of 'iris_mlp'"),
 }
+COMMANDS = ("recipe", "tune", "compare", "publish")
+
+
+def command_line(arguments: list[str], runs_dir: Path) -> list[str]:
+    """The full argument list: `recipe` unless another command is named; --runs-dir where it applies."""
+    if arguments[0] not in COMMANDS:
+        arguments = ["recipe", *arguments]
+    return arguments if arguments[0] == "publish" else [*arguments, "--runs-dir", str(runs_dir)]
+
+
+def test_the_table_is_at_least_thirty_rows_long():
+    assert len(BAD_INPUTS) >= 30
 
 
 @pytest.mark.parametrize("case", list(BAD_INPUTS))
 def test_bad_input_exits_2_with_a_clear_message_and_writes_nothing(case, tmp_path, capsys):
     make_arguments, message = BAD_INPUTS[case]
     runs_dir = tmp_path / "runs"
-    code = main(["recipe", *make_arguments(tmp_path), "--runs-dir", str(runs_dir)])
+    pretrained_before = sorted(path.name for path in zoo.pretrained.STORE.iterdir())
+    code = main(command_line(make_arguments(tmp_path), runs_dir))
     captured = capsys.readouterr()
     assert code == 2, captured.err
     assert message in captured.err
     assert captured.err.startswith("error: ")
     assert "Traceback" not in captured.err + captured.out
     assert not runs_dir.exists()
+    assert sorted(path.name for path in zoo.pretrained.STORE.iterdir()) == pretrained_before
 
 
 def test_the_real_command_exits_2_without_a_traceback(tmp_path):

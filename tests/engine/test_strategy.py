@@ -1,7 +1,7 @@
 import pytest
 
 from engine import RecipeError
-from engine.strategy import choose_strategy
+from engine.strategy import choose_strategy, pick_name
 from tests.conftest import only_run_folder, read_json, run_cli
 
 
@@ -18,10 +18,12 @@ def test_asking_for_absent_hardware_is_an_error_not_a_fallback():
         choose_strategy("tpu")
 
 
-def test_several_workers_in_tf_config_are_refused_until_multi_worker_lands(monkeypatch):
+def test_several_workers_in_tf_config_mean_multi_worker(monkeypatch):
+    # Creating the strategy would wait for the other workers: tests/engine/test_multi_worker.py runs them.
     monkeypatch.setenv("TF_CONFIG", '{"cluster": {"worker": ["127.0.0.1:1", "127.0.0.1:2"]}}')
-    with pytest.raises(RecipeError, match="multi_worker"):
-        choose_strategy("auto")
+    assert pick_name("auto") == "multi_worker"
+    monkeypatch.setenv("TF_CONFIG", '{"cluster": {"worker": ["127.0.0.1:1"]}}')
+    assert pick_name("auto") == "cpu"
 
 
 def test_mirrored_trains_on_two_logical_cpu_devices(runs_dir):
@@ -33,3 +35,8 @@ def test_mirrored_trains_on_two_logical_cpu_devices(runs_dir):
     assert strategy["replicas"] == 2
     assert len(strategy["devices"]) == 2 and all("CPU" in device for device in strategy["devices"])
     assert read_json(folder / "metrics.json")["test"]["accuracy"] > 0
+    # batch_size 16 is per replica: 90 training flowers in global batches of 32 make 3 steps an epoch,
+    # as Keras's own progress lines count them.
+    assert read_json(folder / "env.json")["data"]["global_batch"] == 32
+    assert read_json(folder / "env.json")["data"]["steps_per_epoch"] == 3
+    assert "3/3 - " in result.stdout

@@ -1,0 +1,86 @@
+"""Multi-worker training: two real worker processes on 127.0.0.1 (make recipe WORKERS=2).
+
+Each worker dumps its final weights and history through the ENGINE_FINAL_STATE_DIR test hook
+(engine.training), so the test can check they trained as one model.
+"""
+
+import csv
+
+import numpy as np
+import pytest
+
+from engine.strategy import choose_strategy
+from engine.training import FINAL_STATE_ENV
+from tests.conftest import only_run_folder, read_json, run_cli
+
+
+@pytest.fixture(scope="module")
+def two_workers(tmp_path_factory):
+    root = tmp_path_factory.mktemp("multi_worker")
+    runs_dir, state = root / "runs", root / "state"
+    result = run_cli("recipe", "iris_mlp", "epochs=3", "--workers", "2", runs_dir=runs_dir,
+                     env={FINAL_STATE_ENV: str(state)})
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    return runs_dir, state, result
+
+
+def _history(folder):
+    with open(folder / "history.csv") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_two_workers_end_with_the_same_weights_and_history_and_one_run_folder(two_workers):
+    runs_dir, state, result = two_workers
+    chief, other = read_json(state / "task-0.json"), read_json(state / "task-1.json")
+    assert chief["chief"] and not other["chief"]
+    assert [row["epoch"] for row in chief["history"]] == [1, 2, 3]
+    assert chief["history"] == other["history"]
+    weights = [np.load(state / f"task-{index}.npz") for index in (0, 1)]
+    assert weights[0].files and weights[0].files == weights[1].files
+    for name in weights[0].files:
+        np.testing.assert_array_equal(weights[0][name], weights[1][name])
+
+    assert [path.name for path in runs_dir.iterdir()] == ["iris_mlp"]
+    folder = only_run_folder(runs_dir, "iris_mlp")
+    assert not (folder / "backup").exists()
+    env = read_json(folder / "env.json")
+    assert env["status"] == "complete"
+    assert env["strategy"]["name"] == "multi_worker" and env["strategy"]["workers"] == 2
+    assert env["strategy"]["replicas"] == 2 and env["strategy"]["task_index"] == 0
+    assert [row["epoch"] for row in _history(folder)] == ["1", "2", "3"]
+    assert float(_history(folder)[-1]["loss"]) == pytest.approx(chief["history"][-1]["loss"])
+    metrics = read_json(folder / "metrics.json")
+    assert metrics["test"]["accuracy"] > 0 and metrics["evaluation"]["test"]["accuracy"] > 0
+    assert f"iris_mlp: test accuracy {metrics['test']['accuracy']:.4f}" in result.stdout
+    assert "Multi-worker training: worker 1 of 2" in result.stdout
+
+
+def test_two_workers_learn_what_two_mirrored_replicas_on_one_machine_learn(two_workers, tmp_path):
+    """Same global batch, same data order: the patched reductions give Keras's own single-machine figures."""
+    runs_dir, _, _ = two_workers
+    mirrored = run_cli("recipe", "iris_mlp", "epochs=3", "strategy=mirrored", "replicas=2", runs_dir=tmp_path)
+    assert mirrored.returncode == 0, mirrored.stderr[-3000:]
+    expected = _history(only_run_folder(tmp_path, "iris_mlp"))
+    found = _history(only_run_folder(runs_dir, "iris_mlp"))
+    for want, got in zip(expected, found, strict=True):
+        for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+            assert float(got[key]) == pytest.approx(float(want[key]), rel=1e-4), (key, want, got)
+
+
+def test_multi_worker_without_tf_config_is_refused_and_writes_nothing(runs_dir, monkeypatch):
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    result = run_cli("recipe", "iris_mlp", "strategy=multi_worker", runs_dir=runs_dir, env={"TF_CONFIG": ""})
+    assert result.returncode == 2
+    assert "strategy='multi_worker' needs TF_CONFIG" in result.stderr and "WORKERS=2" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not runs_dir.exists()
+
+
+def test_multi_worker_takes_no_replicas_and_needs_tf_config(monkeypatch):
+    from engine import RecipeError
+
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    with pytest.raises(RecipeError, match="needs TF_CONFIG"):
+        choose_strategy("multi_worker")
+    with pytest.raises(RecipeError, match="choose the number of workers"):
+        choose_strategy("multi_worker", replicas=2)
