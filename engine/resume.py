@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import math
 import os
 import shutil
 import sys
@@ -36,6 +37,7 @@ import pandas
 import tensorflow as tf
 
 from engine import hp
+from engine.diagnosis import EXPLODING_FACTOR
 from engine.errors import RecipeError
 from engine.recipe import Recipe
 from engine.run_folder import atomic_path, write_json
@@ -59,6 +61,9 @@ class BackupState:
     phase: int = 1
     phase_start: int = 0
     phase_done: bool = False
+    # The newest epoch whose loss was finite and under EXPLODING_FACTOR x the first epoch's, and its file.
+    last_good_epoch: int | None = None
+    last_good_weights: str | None = None
 
 
 @dataclass
@@ -171,9 +176,23 @@ def restore(model: keras.Model, strategy: tf.distribute.Strategy, folder: Path, 
     model.load_weights(folder / BACKUP / state.weights)
 
 
-def remove_backup(folder: Path) -> None:
-    """The run is complete: its backup (and lock file) is no longer needed."""
+LAST_GOOD = "last_good.weights.h5"
+
+
+def remove_backup(folder: Path, keep_last_good: bool = False) -> int | None:
+    """The run is over: its backup (and lock file) is no longer needed.
+
+    With `keep_last_good` (a diverged run) the last backed-up weights, from before the loss
+    went bad, move to <run>/last_good.weights.h5 first; returns their epoch (None if none).
+    """
+    kept = None
+    if keep_last_good:
+        state = read_state(folder)
+        if state is not None and state.last_good_weights:
+            os.replace(folder / BACKUP / state.last_good_weights, folder / LAST_GOOD)
+            kept = state.last_good_epoch
     shutil.rmtree(folder / BACKUP, ignore_errors=True)
+    return kept
 
 
 class EpochBackup(keras.callbacks.BackupAndRestore):
@@ -193,24 +212,39 @@ class EpochBackup(keras.callbacks.BackupAndRestore):
       removes the backup when the run is complete.
     """
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, first_loss: float | None = None, last_good: BackupState | None = None):
         super().__init__(str(folder / BACKUP), save_freq="epoch", delete_checkpoint=False)
         self.directory = folder / BACKUP
         self.phase = 1
         self.phase_start = 0
         self.epochs_done = 0
+        # The newest backup whose loss had not exploded: kept beside the newest one, so that a
+        # diverged run can hand it over (engine.training moves it to last_good.weights.h5).
+        self.first_loss = first_loss
+        self.last_good = (last_good.last_good_epoch, last_good.last_good_weights) if last_good else (None, None)
+        self.loss = None
 
     def on_train_begin(self, logs: dict | None = None) -> None:
         """Nothing to restore here: the engine did it before fit (see the class docstring)."""
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         self.epochs_done = epoch + 1
+        self.loss = float((logs or {}).get("loss", math.nan))
+        if self.first_loss is None:
+            self.first_loss = self.loss
         self.save(done=False)
 
     def on_train_end(self, logs: dict | None = None) -> None:
         # Saved again: a callback such as EarlyStopping(restore_best_weights=True) may have changed the weights.
         if self.epochs_done:
             self.save(done=True)
+
+    def good(self) -> bool:
+        """Whether the weights now held come from an epoch whose loss had not blown up."""
+        if self.loss is None or not math.isfinite(self.loss):
+            return False
+        return self.first_loss is None or not math.isfinite(self.first_loss) or \
+            self.loss <= EXPLODING_FACTOR * self.first_loss
 
     def start_phase(self, phase: int, start: int, done: int) -> None:
         """The next fit is phase `phase`, which began after `start` epochs; `done` epochs are done so far."""
@@ -222,12 +256,14 @@ class EpochBackup(keras.callbacks.BackupAndRestore):
         partial = self.directory / f".partial-{os.getpid()}.weights.h5"
         self.model.save_weights(partial, overwrite=True)
         os.replace(partial, self.directory / name)
+        if self.good():
+            self.last_good = (self.epochs_done, name)
         write_json(self.directory / METADATA, {
             "epoch": self.epochs_done, "weights": name, "phase": self.phase, "phase_start": self.phase_start,
-            "phase_done": done,
+            "phase_done": done, "last_good_epoch": self.last_good[0], "last_good_weights": self.last_good[1],
         })
         for old in self.directory.glob("epoch-*.weights.h5"):
-            if old.name != name:
+            if old.name not in (name, self.last_good[1]):
                 old.unlink(missing_ok=True)
 
 

@@ -47,7 +47,16 @@ from engine.errors import RecipeError
 from engine.keras_objects import build_callbacks
 from engine.recipe import Recipe, collect_ranges, resolve
 from engine.report import classification_report_markdown, render_report
-from engine.resume import EpochBackup, EpochLog, Resume, hold_lock, remove_backup, restore, resumed_entry
+from engine.resume import (
+    LAST_GOOD,
+    EpochBackup,
+    EpochLog,
+    Resume,
+    hold_lock,
+    remove_backup,
+    restore,
+    resumed_entry,
+)
 from engine.run_folder import atomic_path, check_recipe_name, create_run_folder, write_json, write_text
 from engine.strategy import Chosen, choose_strategy
 from engine.tensorboard_logging import keras_callback, write_pictures, write_run_summaries
@@ -253,7 +262,9 @@ def _fit_and_evaluate(plan: Plan, folder: Path | None, resume: Resume | None, co
     datasets = _datasets(plan)
     timer = EpochTimer()
     log = EpochLog(folder / "history.csv" if folder else None, resume.rows if resume else [])
-    backup = EpochBackup(folder) if folder else None
+    rows = resume.rows if resume else []
+    backup = EpochBackup(folder, float(rows[0]["loss"]) if rows else None, resume.state if resume else None) \
+        if folder else None
     # TerminateOnNaN ends a diverging run at once instead of training on NaN weights. The backup
     # comes last: it commits the epoch (engine.resume).
     callbacks = [*plan.callbacks, keras.callbacks.TerminateOnNaN(), timer]
@@ -357,7 +368,9 @@ def _train_and_record(plan: Plan, folder: Path, env: dict, console, verbose: int
         "hyperparameters": plan.hyperparameters, "assessment": assessment,
     }
     write_text(folder / "report.md", render_report(summary))
-    remove_backup(folder)
+    last_good = remove_backup(folder, keep_last_good=assessment.diverged)
+    if last_good is not None:
+        env["last_good"] = {"epoch": last_good, "weights": LAST_GOOD}
     env.update(status="diverged" if assessment.diverged else "complete",
                finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"), train_seconds=train_seconds,
                epochs_run=epochs_run, parameters=plan.model.count_params(), output_layer=plan.output,
@@ -370,8 +383,11 @@ def _train_and_record(plan: Plan, folder: Path, env: dict, console, verbose: int
     for finding in assessment.findings:
         console(f"Diagnosis, {finding.kind}: {finding.evidence}. Remedy: {finding.remedy}.")
     if assessment.diverged:
+        kept = (f" The weights after epoch {last_good}, the last whose loss had not blown up, are in "
+                f"{folder}/{LAST_GOOD} (model.load_weights)." if last_good is not None
+                else " No epoch ended before the loss blew up, so no weights are kept.")
         raise TrainingDiverged(
-            f"training diverged ({assessment.findings[0].evidence}); {folder}/report.md records the run. "
+            f"training diverged ({assessment.findings[0].evidence}); {folder}/report.md records the run.{kept} "
             f"Remedy: {assessment.findings[0].remedy}"
         )
     return RunResult(folder, metrics, train_seconds)

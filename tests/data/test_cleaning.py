@@ -60,6 +60,15 @@ def test_the_feature_space_learns_gaps_scales_and_vocabulary_from_training_rows_
     assert colours[1].sum() == 1.0 and colours[1][0] == 0.0
 
 
+def test_whole_number_columns_can_be_declared_categorical():
+    numeric = data.prepare("penguins", preprocessing=[{"name": "feature_space"}], seed=0)
+    categorical = data.prepare("penguins", preprocessing=[{"name": "feature_space",
+                                                           "integer_categorical": ["year"]}], seed=0)
+    # year as one number, or one-hot over 2007, 2008, 2009 plus the unseen slot: three more columns.
+    assert categorical.input_shape[0] == numeric.input_shape[0] + 3
+    assert categorical.steps[0]["integer_categorical"] == ["year"]
+
+
 def test_the_end_to_end_model_takes_raw_columns_and_survives_safe_mode_loading(tmp_path):
     prepared = data.prepare("penguins", {"drop": ["year"]}, preprocessing=[{"name": "feature_space"}], seed=0)
     model = keras.Sequential([keras.Input(prepared.input_shape), keras.layers.Dense(3, activation="softmax")])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import keras
 import numpy as np
+import pandas
 import pytest
 from sklearn import metrics as sk
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
@@ -159,3 +160,34 @@ def test_compare_lists_runs_newest_first_with_settings_and_test_metrics(tmp_path
     assert "test accuracy" in result.stdout and "learning_rate" in result.stdout
     missing = run_cli("compare", "iris_mpl", "--runs-dir", str(runs_dir), runs_dir=runs_dir)
     assert missing.returncode == 2 and "Did you mean 'iris_mlp'" in missing.stderr
+
+
+EXPLODING = '''
+from engine import Data, Model, Recipe
+
+# The learning rate doubles at every step: the loss is fine after epoch 1 and explodes in epoch 2.
+recipe = Recipe(
+    data=Data(source="iris", preprocessing=[{"name": "standardize"}]),
+    model=Model("mlp", args={"width": 16}),
+    loss="sparse_categorical_crossentropy",
+    optimizer={"name": "sgd", "learning_rate": {"class_name": "ExponentialDecay", "config": {
+        "initial_learning_rate": 0.01, "decay_steps": 1, "decay_rate": 2.0}}},
+    batch_size=16, epochs=6, seed=1,
+)
+'''
+
+
+def test_a_diverging_run_keeps_the_weights_of_its_last_good_epoch(tmp_path):
+    (tmp_path / "exploding.py").write_text(EXPLODING)
+    runs_dir = tmp_path / "runs"
+    result = run_cli("recipe", str(tmp_path / "exploding.py"), runs_dir=runs_dir)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    folder = only_run_folder(runs_dir, "exploding")
+    env = read_json(folder / "env.json")
+    history = pandas.read_csv(folder / "history.csv")
+    assert env["status"] == "diverged" and env["last_good"]["epoch"] == 1
+    assert history["loss"][0] < 2 and history["loss"][1] > 10 * history["loss"][0]
+    assert "last_good.weights.h5" in result.stderr and not (folder / "backup").exists()
+    model = keras.saving.load_model(folder / "model.keras", safe_mode=True)
+    model.load_weights(folder / "last_good.weights.h5")
+    assert all(np.isfinite(weight).all() for weight in model.get_weights())

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import subprocess
+import sys
 
 import keras
 import pytest
@@ -11,7 +14,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from tensorboard.plugins.hparams import metadata as hparams_metadata
 from tensorboard.plugins.hparams import plugin_data_pb2
 
-from tests.conftest import only_run_folder, read_json, run_cli, without_cost
+from tests.conftest import ROOT, only_run_folder, read_json, run_cli, without_cost
 
 ARTIFACTS = ("recipe.json", "env.json", "model.keras", "metrics.json", "history.csv", "report.md")
 
@@ -168,3 +171,18 @@ def test_a_real_tensorboard_server_on_127_0_0_1_lists_the_run(finished_run):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_two_runs_of_one_recipe_started_together_get_their_own_complete_folders(tmp_path):
+    runs_dir = tmp_path / "runs"
+    command = [sys.executable, "-m", "engine", "recipe", "iris_mlp", "epochs=2", "--runs-dir", str(runs_dir)]
+    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
+    processes = [subprocess.Popen(command, cwd=ROOT, env=environment, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    for process in processes:
+        assert process.wait(timeout=300) == 0, process.stderr.read()[-2000:]
+    folders = sorted((runs_dir / "iris_mlp").iterdir())
+    assert len(folders) == 2
+    for folder in folders:
+        assert read_json(folder / "env.json")["status"] == "complete"
+        assert (folder / "metrics.json").is_file() and (folder / "model.keras").is_file()
