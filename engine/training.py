@@ -410,5 +410,5 @@ def _print_summary(name: str, folder: Path, metrics: dict, epochs: int, seconds:
         ("env.json", "versions, strategy, devices, seed"),
         ("logs/", "TensorBoard logs"),
     ):
-        console(f"  {file:<13} {what}")
+        console(f"  {file:<22} {what}")
     console(f"TensorBoard: make tensorboard RUNS={folder.parent.parent}, then open http://127.0.0.1:6006")
