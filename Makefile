@@ -7,7 +7,7 @@ NAME ?= digits_cnn
 ARGS ?=
 RUNS ?= runs
 PORT ?= 6006
-# make test runs test files in parallel, one process per core (pytest-xdist); each file stays in one process.
+# make test spreads tests over one process per core (pytest-xdist); files with module fixtures stay together.
 PYTEST_ARGS ?=
 WORKERS ?= 0
 
@@ -49,7 +49,7 @@ tensorboard: $(STAMP)
 	$(VENV)/bin/tensorboard --logdir $(RUNS) --host 127.0.0.1 --port $(PORT)
 
 test: $(STAMP)
-	$(PY) -m pytest -n auto --dist loadfile $(PYTEST_ARGS)
+	$(PY) -m pytest -n auto --dist loadgroup $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	@$(PY) -m benchmarks.catalog

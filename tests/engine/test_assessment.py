@@ -13,6 +13,9 @@ import data
 from engine.building import prepare_data
 from tests.conftest import only_run_folder, read_json, run_cli
 
+# Its module-scoped fixture trains once: keep the whole file in one test process (make test runs several).
+pytestmark = pytest.mark.xdist_group("test_assessment")
+
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
@@ -164,6 +167,7 @@ def test_compare_lists_runs_newest_first_with_settings_and_test_metrics(tmp_path
 
 EXPLODING = '''
 from engine import Data, Model, Recipe
+
 
 # The learning rate doubles at every step: the loss is fine after epoch 1 and explodes in epoch 2.
 recipe = Recipe(

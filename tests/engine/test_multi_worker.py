@@ -13,6 +13,9 @@ from engine.strategy import choose_strategy
 from engine.training import FINAL_STATE_ENV
 from tests.conftest import only_run_folder, read_json, run_cli
 
+# Its module-scoped fixture trains once: keep the whole file in one test process (make test runs several).
+pytestmark = pytest.mark.xdist_group("test_multi_worker")
+
 
 @pytest.fixture(scope="module")
 def two_workers(tmp_path_factory):

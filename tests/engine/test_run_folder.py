@@ -16,6 +16,9 @@ from tensorboard.plugins.hparams import plugin_data_pb2
 
 from tests.conftest import ROOT, only_run_folder, read_json, run_cli, without_cost
 
+# Its module-scoped fixture trains once: keep the whole file in one test process (make test runs several).
+pytestmark = pytest.mark.xdist_group("test_run_folder")
+
 ARTIFACTS = ("recipe.json", "env.json", "model.keras", "metrics.json", "history.csv", "report.md")
 
 
