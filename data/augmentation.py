@@ -8,9 +8,6 @@ validation, test and prediction never see them.
 
 from __future__ import annotations
 
-import inspect
-from typing import Any
-
 import keras
 
 from data.errors import DataError
@@ -24,15 +21,6 @@ LAYERS = {
     "random_brightness": keras.layers.RandomBrightness,
     "random_crop": keras.layers.RandomCrop,
 }
-
-
-def layer_arguments(name: str) -> dict[str, Any]:
-    """Arguments a named augmentation takes, with defaults (None where required)."""
-    if name not in LAYERS:
-        return {}
-    parameters = inspect.signature(LAYERS[name].__init__).parameters
-    return {key: None if parameter.default is inspect.Parameter.empty else parameter.default
-            for key, parameter in parameters.items() if key not in ("self", "kwargs", "seed", "data_format")}
 
 
 def build_augmentation(configs: list, seed: int, input_shape: tuple[int, ...]) -> keras.Sequential | None:

@@ -11,7 +11,6 @@ arrays and nothing else. Every set keeps its own test split.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import io
 import os
 import pickle
@@ -24,6 +23,7 @@ import numpy as np
 
 from data.errors import DataError
 from data.sources import CLASSIFICATION, Dataset, register_source
+from zoo.pretrained import sha256_of  # the one file-hashing helper, shared with the zoo's weight checks
 
 KERAS_ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 TORONTO = "https://www.cs.toronto.edu/~kriz/"
@@ -61,14 +61,6 @@ def datasets_folder() -> Path:
     return Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras") / "datasets"
 
 
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def fetch(file: str) -> Path:
     """The verified local copy of `file`, downloaded from its origin if absent."""
     origin, expected = FILES[file]
@@ -85,7 +77,7 @@ def fetch(file: str) -> Path:
                 f"another machine{check} and place it at {path} (set KERAS_HOME to use another folder than "
                 "~/.keras)."
             ) from None
-    if expected and sha256(path) != expected:
+    if expected and sha256_of(path) != expected:
         raise DataError(
             f"{path} does not match the sha256 Keras publishes for it ({expected}); it is damaged or another "
             f"file. Delete it and download {origin} again."

@@ -12,7 +12,7 @@ from typing import Any
 
 import data
 import zoo
-from data.augmentation import layer_arguments
+from data.augmentation import LAYERS as AUGMENTATIONS
 from engine.keras_objects import arguments_of, callback_class, optimizer_class
 from engine.recipe import load_builder
 
@@ -46,5 +46,10 @@ def _open_keys(config: dict, path: str) -> dict[str, Any]:
         return {"name": None, **data.step_arguments(step["name"] if isinstance(step, dict) else step)}
     if len(parts) == 3 and parts[:2] == ["data", "augmentation"]:
         entry = config["data"]["augmentation"][int(parts[2])]
-        return {"name": None, **layer_arguments(entry["name"] if isinstance(entry, dict) else entry)}
+        layer = AUGMENTATIONS.get(entry["name"] if isinstance(entry, dict) else entry)
+        if layer is None:
+            return {}  # an unknown name is reported by data.build_augmentation
+        # The seed comes from the recipe's seed, and the image layout is always channels-last.
+        return {"name": None, **{key: value for key, value in arguments_of(layer).items()
+                                 if key not in ("seed", "data_format")}}
     return {}
