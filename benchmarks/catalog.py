@@ -18,10 +18,10 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.svm import SVC
 
 import data
-from engine.building import prepare_data
-from engine.loading import catalog_names, load_recipe
-from engine.recipe import resolve
-from engine.training import run_recipe
+from engine.recipe.loading import catalog_names, load_recipe
+from engine.recipe.schema import resolve
+from engine.run.building import prepare_data
+from engine.run.training import run_recipe
 
 
 def baseline(prepared: data.Prepared) -> tuple[str, float]:

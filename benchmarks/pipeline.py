@@ -15,9 +15,9 @@ from __future__ import annotations
 import sys
 import time
 
-from engine.building import make_datasets
-from engine.loading import load_recipe
-from engine.training import plan_run
+from engine.recipe.loading import load_recipe
+from engine.run.building import make_datasets
+from engine.run.training import plan_run
 
 DEFAULT = ("digits_cnn", "penguins_tabular")
 EPOCHS = 5

@@ -12,9 +12,9 @@ from __future__ import annotations
 import sys
 import tempfile
 
-from engine.loading import load_recipe
-from engine.overrides import apply_overrides
-from engine.training import run_recipe
+from engine.recipe.loading import load_recipe
+from engine.recipe.overrides import apply_overrides
+from engine.run.training import run_recipe
 
 SEEDS = (1, 2, 3)
 SCRATCH = {"model.pretrained": False, "model.freeze_backbone": False, "fine_tune": {}}

@@ -41,7 +41,7 @@ class Prepared:
     test_from: str = "split"
     # The fitted keras.utils.FeatureSpace of a `feature_space` step, to wrap the trained model with.
     feature_space: Any = None
-    # Random image layers the training pipeline applies (engine.building sets them from the recipe).
+    # Random image layers the training pipeline applies (engine.run.building sets them from the recipe).
     augmentation: Any = None
 
     def targets_in_original_units(self, targets: np.ndarray) -> np.ndarray:

@@ -7,15 +7,14 @@ Keras's directory readers. Each source may carry its own test split (`test_path`
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-import sys
 import zipfile
 from pathlib import Path
 
 import keras
 import numpy as np
 
+from common.references import import_reference
+from common.targets import whole_numbers_are_classes
 from data.errors import DataError
 from data.sources import CLASSIFICATION, REGRESSION, Dataset, encode_labels, register_source
 from data.tables import TASKS, existing_file
@@ -30,8 +29,8 @@ def arrays_dataset(features, targets, where: str, task: str = "auto", classes: l
     if len(features) != len(targets):
         raise DataError(f"{where} gives {len(features)} feature rows but {len(targets)} targets.")
     if task == "auto":
-        whole = targets.dtype.kind in "iub" or (targets.dtype.kind == "f" and np.all(np.mod(targets, 1) == 0))
-        task = CLASSIFICATION if classes is not None or whole or targets.dtype.kind in "OSU" else REGRESSION
+        labels = classes is not None or targets.dtype.kind in "OSU" or whole_numbers_are_classes(targets)
+        task = CLASSIFICATION if labels else REGRESSION
     if task == CLASSIFICATION:
         if targets.ndim > 1 and targets.shape[1:] == (1,) * (targets.ndim - 1):
             targets = targets.reshape(len(targets))
@@ -154,25 +153,9 @@ def text_folder(path: str = "", test_path: str | None = None) -> Dataset:
 
 
 def load_function(reference: str):
-    """The function `name` in "<file.py or module>:<name>"."""
-    if not isinstance(reference, str) or reference.count(":") != 1:
-        raise DataError(f"`data.args.function` must look like 'my_data.py:load' or 'package.module:load'. "
-                        f"Received: {reference!r}")
-    location, name = reference.split(":")
-    if location.endswith(".py"):
-        file = existing_file(location, "function")
-        spec = importlib.util.spec_from_file_location(f"user_data_{file.stem}", file)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = module
-        spec.loader.exec_module(module)
-    else:
-        try:
-            module = importlib.import_module(location)
-        except ImportError as error:
-            raise DataError(f"Cannot import {location!r} named in `data.args.function`: {error}") from None
-    if not callable(getattr(module, name, None)):
-        raise DataError(f"{location} has no function {name!r} (named in `data.args.function`).")
-    return getattr(module, name)
+    """The function `name` in "<file.py or module>:<name>" (a relative file is read from the current folder;
+    a recipe file's loader makes it relative to the recipe's folder first)."""
+    return import_reference(reference, "`data.args.function`", DataError)
 
 
 @register_source("function", needs="files")

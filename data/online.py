@@ -21,9 +21,9 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from common.hashing import sha256_of
 from data.errors import DataError
 from data.sources import CLASSIFICATION, Dataset, register_source
-from zoo.pretrained import sha256_of  # the one file-hashing helper, shared with the zoo's weight checks
 
 KERAS_ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 TORONTO = "https://www.cs.toronto.edu/~kriz/"

@@ -8,7 +8,6 @@ validation and test, so nothing leaks from the held-out parts.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +16,7 @@ import numpy as np
 from sklearn.impute import SimpleImputer
 from sklearn.preprocessing import StandardScaler
 
+from common.signatures import accepted_arguments
 from data.errors import DataError
 from data.sources import CLASSIFICATION, REGRESSION
 
@@ -59,11 +59,7 @@ def step_arguments(name: str) -> dict[str, Any]:
     """The arguments a step accepts, with their defaults (None where required)."""
     if name not in _STEPS:
         return {}
-    parameters = inspect.signature(_STEPS[name]).parameters
-    return {
-        key: (None if parameter.default is inspect.Parameter.empty else parameter.default)
-        for key, parameter in parameters.items()
-    }
+    return accepted_arguments(_STEPS[name])
 
 
 def build_step(config: Any) -> Step:

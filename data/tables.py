@@ -11,15 +11,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas
 
+from common.targets import whole_numbers_are_classes
 from data.errors import DataError
 from data.sources import CLASSIFICATION, REGRESSION, Dataset, encode_labels, register_source
 
 TASKS = ("auto", CLASSIFICATION, REGRESSION)
-# A whole-number target with at most this many distinct values is taken as class labels.
-MAX_INTEGER_CLASSES = 20
 
 
 def existing_file(path: str | Path, argument: str = "path") -> Path:
@@ -36,9 +34,7 @@ def infer_task(target: pandas.Series) -> str:
     values = target.dropna()
     if values.dtype.kind in "OSUb" or str(values.dtype) in ("str", "string", "category"):
         return CLASSIFICATION
-    if values.dtype.kind in "iu" or (values.dtype.kind == "f" and np.all(np.mod(values, 1) == 0)):
-        return CLASSIFICATION if values.nunique() <= MAX_INTEGER_CLASSES else REGRESSION
-    return REGRESSION
+    return CLASSIFICATION if whole_numbers_are_classes(values.to_numpy()) else REGRESSION
 
 
 def table_dataset(frame: pandas.DataFrame, target: str, where: str, task: str = "auto", classes: list | None = None,

@@ -11,8 +11,8 @@ import os
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from engine import hp  # noqa: E402
 from engine.errors import RecipeError  # noqa: E402
-from engine.recipe import Data, Model, Recipe, Tuner  # noqa: E402
+from engine.recipe import hp  # noqa: E402
+from engine.recipe.schema import Data, Model, Recipe, Tuner  # noqa: E402
 
 __all__ = ["Data", "Model", "Recipe", "RecipeError", "Tuner", "hp"]

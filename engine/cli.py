@@ -18,11 +18,10 @@ import os
 import sys
 import traceback
 
-from data.errors import DataError
+from common.errors import UserError
 from engine.errors import RecipeError
-from zoo.errors import ZooError
 
-USER_ERRORS = (RecipeError, DataError, ZooError)
+USER_ERRORS = (UserError,)  # engine's RecipeError, data's DataError and zoo's ZooError
 DEFAULT_RECIPE = "digits_cnn"
 
 
@@ -60,14 +59,14 @@ def main(argv: list[str] | None = None) -> int:
         if arguments.command == "list":
             return _list()
         if arguments.command == "publish":
-            from engine.publish import publish
+            from engine.run.publish import publish
 
             target = publish(arguments.run, arguments.entry, overwrite=arguments.overwrite)
             print(f"Published {target.name} to {target}: model.keras, card.json, README.md.")
             print(f"Load it with: zoo.load({target.name!r}, pretrained=True)")
             return 0
         if arguments.command == "compare":
-            from engine.compare import collect_runs, format_table
+            from engine.report.compare import collect_runs, format_table
 
             print(format_table(collect_runs(arguments.runs_dir, arguments.name)))
             return 0
@@ -92,8 +91,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _recipe(name: str, overrides: list[str], runs_dir: str, workers: int = 0) -> int:
-    from engine.loading import load_recipe
-    from engine.overrides import apply_overrides, parse_assignments
+    from engine.recipe.loading import load_recipe
+    from engine.recipe.overrides import apply_overrides, parse_assignments
 
     if workers < 0:
         raise RecipeError(f"WORKERS must be 0 (one process) or more. Received: {workers}")
@@ -106,7 +105,7 @@ def _recipe(name: str, overrides: list[str], runs_dir: str, workers: int = 0) ->
     recipe = load_recipe(name)
     values, resume = None, None
     if location is not None:
-        from engine.resume import check_not_training, check_resume
+        from engine.run.resume import check_not_training, check_resume
 
         extra = sorted(set(assignments) - {"strategy"}) + (["from_tune"] if from_tune is not None else [])
         if extra:
@@ -119,14 +118,14 @@ def _recipe(name: str, overrides: list[str], runs_dir: str, workers: int = 0) ->
     else:
         recipe = apply_overrides(recipe, assignments)
     if from_tune is not None:
-        from engine.tuning import load_best
+        from engine.tune.search import load_best
 
         values = load_best(str(from_tune), recipe)["hyperparameters"]
     if workers:
-        from engine.multi_worker import launch
+        from engine.distribute.multi_worker import launch
 
         return launch([name, *overrides], runs_dir, workers, lambda line: print(line, flush=True))
-    from engine.training import run_recipe
+    from engine.run.training import run_recipe
 
     run_recipe(recipe, runs_dir=runs_dir, console=lambda line: print(line, flush=True), values=values,
                values_from=None if from_tune is None else f"best trial of {from_tune}", resume=resume)
@@ -134,9 +133,9 @@ def _recipe(name: str, overrides: list[str], runs_dir: str, workers: int = 0) ->
 
 
 def _tune(name: str, overrides: list[str], runs_dir: str, workers: int) -> int:
-    from engine.loading import load_recipe
-    from engine.overrides import apply_overrides, parse_assignments
-    from engine.tuning import expand_shorthands, plan_search, run_search
+    from engine.recipe.loading import load_recipe
+    from engine.recipe.overrides import apply_overrides, parse_assignments
+    from engine.tune.search import expand_shorthands, plan_search, run_search
 
     if workers < 0:
         raise RecipeError(f"WORKERS must be 0 (one process) or more. Received: {workers}")
@@ -144,7 +143,7 @@ def _tune(name: str, overrides: list[str], runs_dir: str, workers: int) -> int:
     recipe = apply_overrides(load_recipe(name), assignments)
     console = lambda line: print(line, flush=True)  # noqa: E731
     if workers and "KERASTUNER_TUNER_ID" not in os.environ:
-        from engine.tune_workers import launch
+        from engine.tune.workers import launch
 
         plan_search(recipe, runs_dir, overwrite, make_tuner=False)
         words = [name, *[word for word in overrides if not word.startswith("overwrite=")], "--runs-dir", runs_dir]
@@ -156,7 +155,7 @@ def _tune(name: str, overrides: list[str], runs_dir: str, workers: int) -> int:
 def _list() -> int:
     import data
     import zoo
-    from engine.loading import catalog_names, load_recipe
+    from engine.recipe.loading import catalog_names, load_recipe
 
     print("Recipes (make recipe NAME=...):")
     for name in catalog_names():

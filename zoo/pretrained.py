@@ -11,27 +11,19 @@ Keras's safe mode on, so a `.keras` file cannot run code of its own.
 from __future__ import annotations
 
 import fnmatch
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
 import keras
 
+from common.hashing import sha256_of
 from zoo.errors import ZooError
 from zoo.registry import create, get_builder, list_models, model_arguments, model_info
 
 STORE = Path(__file__).resolve().parent / "pretrained"
 MODEL_FILE = "model.keras"
 MAX_BYTES = 3_000_000  # shipped weights stay small enough to live in the repository
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 16), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def list_pretrained(pattern: str = "*", store: Path | None = None) -> list[str]:

@@ -9,7 +9,6 @@ builder's signature, so a typo is an error that names the accepted arguments.
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 import inspect
 from collections.abc import Callable
@@ -17,6 +16,8 @@ from typing import Any
 
 import keras
 
+from common.errors import close_matches
+from common.signatures import accepted_arguments, takes_any_keyword
 from zoo.errors import ZooError
 
 _MODELS: dict[str, Callable[..., keras.Model]] = {}
@@ -64,7 +65,7 @@ def list_models(pattern: str = "*") -> list[str]:
 def get_builder(name: str) -> Callable[..., keras.Model]:
     """The builder registered as `name`, or a ZooError naming the closest models."""
     if name not in _MODELS:
-        close = difflib.get_close_matches(name, list(_MODELS), n=3, cutoff=0.5)
+        close = close_matches(name, _MODELS)
         hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
         raise ZooError(
             f"No zoo model named {name!r}.{hint} Registered models: {', '.join(list_models())}."
@@ -74,25 +75,18 @@ def get_builder(name: str) -> Callable[..., keras.Model]:
 
 def model_arguments(builder: Callable) -> dict[str, Any]:
     """The tunable arguments of a builder with their defaults (data arguments left out)."""
-    return {
-        key: (None if parameter.default is inspect.Parameter.empty else parameter.default)
-        for key, parameter in inspect.signature(builder).parameters.items()
-        if key not in DATA_ARGUMENTS and parameter.kind is not inspect.Parameter.VAR_KEYWORD
-    }
+    return accepted_arguments(builder, leave_out=DATA_ARGUMENTS)
 
 
 def check_arguments(name: str, builder: Callable, arguments: dict[str, Any]) -> None:
     """Refuse arguments the builder does not take, naming the ones it does."""
     accepted = model_arguments(builder)
-    takes_any = any(
-        parameter.kind is inspect.Parameter.VAR_KEYWORD
-        for parameter in inspect.signature(builder).parameters.values()
-    )
+    takes_any = takes_any_keyword(builder)
     for key in arguments:
         if key in DATA_ARGUMENTS:
             raise ZooError(f"`{key}` of model {name!r} is read from the data; remove it from the model arguments.")
         if key not in accepted and not takes_any:
-            close = difflib.get_close_matches(key, list(accepted), n=2, cutoff=0.5)
+            close = close_matches(key, accepted, limit=2)
             hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
             raise ZooError(
                 f"Model {name!r} takes no argument `{key}`.{hint} Its arguments: {', '.join(accepted)}."

@@ -8,8 +8,8 @@ import pytest
 import data
 import data.pipeline
 from data.tabular import FeatureSpaceStep, end_to_end_model
-from engine.building import make_datasets, prepare_data
-from engine.recipe import resolve
+from engine.recipe.schema import resolve
+from engine.run.building import make_datasets, prepare_data
 from recipes.digits_cnn import recipe as digits_cnn
 
 

@@ -10,7 +10,7 @@ from sklearn import metrics as sk
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 import data
-from engine.building import prepare_data
+from engine.run.building import prepare_data
 from tests.conftest import only_run_folder, read_json, run_cli
 
 # Its module-scoped fixture trains once: keep the whole file in one test process (make test runs several).

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from engine.diagnosis import diagnose, uninformed_loss
+from engine.report.diagnosis import diagnose, uninformed_loss
 
 
 def kinds(history, **keywords):

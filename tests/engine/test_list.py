@@ -1,4 +1,4 @@
-from engine.loading import catalog_names
+from engine.recipe.loading import catalog_names
 from tests.conftest import run_cli
 
 

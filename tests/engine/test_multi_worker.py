@@ -1,7 +1,7 @@
 """Multi-worker training: two real worker processes on 127.0.0.1 (make recipe WORKERS=2).
 
 Each worker dumps its final weights and history through the ENGINE_FINAL_STATE_DIR test hook
-(engine.training), so the test can check they trained as one model.
+(engine.run.training), so the test can check they trained as one model.
 """
 
 import csv
@@ -9,8 +9,8 @@ import csv
 import numpy as np
 import pytest
 
-from engine.strategy import choose_strategy
-from engine.training import FINAL_STATE_ENV
+from engine.distribute.strategy import choose_strategy
+from engine.run.training import FINAL_STATE_ENV
 from tests.conftest import only_run_folder, read_json, run_cli
 
 # Its module-scoped fixture trains once: keep the whole file in one test process (make test runs several).

@@ -9,8 +9,9 @@ import pytest
 import tensorflow as tf
 from keras.src.backend.tensorflow import trainer
 
-from engine import RecipeError, multi_worker_compat
-from engine.strategy import choose_strategy
+from engine import RecipeError
+from engine.distribute import compat as multi_worker_compat
+from engine.distribute.strategy import choose_strategy
 
 
 @pytest.fixture

@@ -1,9 +1,9 @@
 import pytest
 
 from engine import RecipeError
-from engine.loading import load_recipe
-from engine.overrides import apply_overrides, parse_assignments
-from engine.recipe import resolve
+from engine.recipe.loading import load_recipe
+from engine.recipe.overrides import apply_overrides, parse_assignments
+from engine.recipe.schema import resolve
 
 
 def overridden(*words: str) -> dict:

@@ -3,8 +3,8 @@ import json
 import pytest
 
 from engine import Data, Model, Recipe, RecipeError, hp
-from engine.loading import catalog_names, load_recipe
-from engine.recipe import collect_ranges, resolve
+from engine.recipe.loading import catalog_names, load_recipe
+from engine.recipe.schema import collect_ranges, resolve
 
 
 def small_recipe(**fields) -> Recipe:

@@ -20,9 +20,9 @@ import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from engine.cli import main
-from engine.loading import load_recipe
-from engine.recipe import resolve
-from engine.training import FINAL_STATE_ENV
+from engine.recipe.loading import load_recipe
+from engine.recipe.schema import resolve
+from engine.run.training import FINAL_STATE_ENV
 from tests.conftest import ROOT, only_run_folder, read_json, run_cli
 
 EPOCHS = 6
@@ -241,7 +241,7 @@ def test_resume_is_checked_before_anything_is_written(case, message, tmp_path, c
 
 
 def test_a_run_that_is_still_training_cannot_be_resumed(tmp_path, capsys):
-    from engine.resume import hold_lock
+    from engine.run.resume import hold_lock
 
     runs_dir = tmp_path / "runs"
     folder = _fake_run(runs_dir, "iris_mlp", "running")
@@ -268,8 +268,8 @@ class _Crash(keras.callbacks.Callback):
 @pytest.mark.parametrize("crash_at", [2, 3], ids=["between-the-phases", "during-fine-tuning"])
 def test_a_two_phase_fine_tune_resumes_in_the_phase_it_stopped_in(crash_at, tmp_path, monkeypatch):
     from engine import training
-    from engine.overrides import apply_overrides, parse_assignments
-    from engine.resume import check_resume
+    from engine.recipe.overrides import apply_overrides, parse_assignments
+    from engine.run.resume import check_resume
 
     runs_dir = tmp_path / "runs"
     recipe = apply_overrides(load_recipe("digits59_finetune"), parse_assignments(

@@ -9,7 +9,7 @@ import pytest
 
 import zoo
 from engine.errors import RecipeError
-from engine.publish import publish
+from engine.run.publish import publish
 from zoo.pretrained import sha256_of
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,7 +1,7 @@
 import pytest
 
 from engine import RecipeError
-from engine.strategy import choose_strategy, pick_name
+from engine.distribute.strategy import choose_strategy, pick_name
 from tests.conftest import only_run_folder, read_json, run_cli
 
 

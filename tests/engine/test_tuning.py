@@ -250,9 +250,9 @@ def test_a_trial_builds_what_a_plain_run_builds_and_repeated_executions_differ(s
     import keras_tuner
     import numpy as np
 
-    from engine.loading import load_recipe
-    from engine.training import plan_run
-    from engine.tuning import plan_search
+    from engine.recipe.loading import load_recipe
+    from engine.run.training import plan_run
+    from engine.tune.search import plan_search
 
     recipe = load_recipe(search_recipe)
     hypermodel = plan_search(recipe, tmp_path / "runs").tuner.hypermodel

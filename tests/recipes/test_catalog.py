@@ -2,7 +2,7 @@
 
 import pytest
 
-from engine.loading import catalog_names, load_recipe
+from engine.recipe.loading import catalog_names, load_recipe
 from tests.conftest import only_run_folder, read_json, run_cli
 
 

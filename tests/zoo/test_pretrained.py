@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import zoo
-from engine.building import prepare_data
+from engine.run.building import prepare_data
 from tests.conftest import only_run_folder, run_cli
 from zoo.pretrained import MAX_BYTES, STORE
 
@@ -107,7 +107,7 @@ def test_models_without_weights_and_unknown_names_are_refused():
 
 def test_publish_turns_a_finished_run_into_a_verified_entry(tmp_path):
     from engine.errors import RecipeError
-    from engine.publish import publish
+    from engine.run.publish import publish
 
     runs_dir = tmp_path / "runs"
     assert run_cli("recipe", "iris_mlp", "epochs=2", runs_dir=runs_dir).returncode == 0

@@ -1,0 +1,10 @@
+"""What may a recipe say? The schema, hyperparameter ranges, overrides, validation and loading.
+
+- `schema`: the dataclasses `Recipe`, `Data`, `Model`, `Tuner`; field types come from their annotations.
+- `hp`: ranges written in place (`hp.Float`, `hp.Int`, `hp.Choice`, `hp.Boolean`), each with its default.
+- `resolve`: `resolve(recipe, values)` gives a typed `Recipe` with every range replaced by a value.
+- `overrides`: dotted `key=value` overrides (`parse_assignments`, `apply_overrides`).
+- `open_keys`: which keys the open parts (`model.args`, `optimizer`, callbacks, ...) accept.
+- `validation`: the valid range of every number a recipe passes on, checked by one function.
+- `loading`: `load_recipe(name_or_path)` for a catalog name, a `.py` file or a run's `recipe.json`.
+"""

@@ -1,0 +1,92 @@
+"""Finding a recipe: a catalog name, a user's `.py` file, or an earlier run's `recipe.json`."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import pkgutil
+from pathlib import Path
+
+import recipes
+from common.references import import_file
+from engine.errors import RecipeError, suggestion
+from engine.recipe.schema import Recipe
+
+
+def catalog_names() -> list[str]:
+    """The recipes in `recipes/`, sorted."""
+    return sorted(
+        module.name for module in pkgutil.iter_modules(recipes.__path__) if not module.name.startswith("_")
+    )
+
+
+def load_recipe(name_or_path: str) -> Recipe:
+    """The recipe that `name_or_path` names, with its `name` and `description` filled in.
+
+    Raises RecipeError (never an import traceback) when it cannot be found or loaded.
+    """
+    if name_or_path.endswith(".json"):
+        return _load_json(Path(name_or_path))
+    if name_or_path.endswith(".py") or "/" in name_or_path or "\\" in name_or_path:
+        return _load_file(Path(name_or_path))
+    if name_or_path not in catalog_names():
+        raise RecipeError(
+            f"No recipe named {name_or_path!r} in the catalog. {suggestion(name_or_path, catalog_names())} "
+            f"Run `make list` to see every recipe, or pass a path to your own recipe file "
+            f"(NAME=path/to/my_recipe.py)."
+        )
+    try:
+        module = importlib.import_module(f"recipes.{name_or_path}")
+    except Exception as error:  # noqa: BLE001 - any import failure is the recipe's fault
+        raise RecipeError(f"The catalog recipe {name_or_path!r} failed to import: {_describe(error)}") from None
+    return _recipe_from_module(module, name_or_path, f"recipes/{name_or_path}.py")
+
+
+def _load_file(path: Path) -> Recipe:
+    if not path.is_file():
+        raise RecipeError(
+            f"Recipe file {str(path)!r} does not exist. Give a catalog name (see `make list`), "
+            f"a path to a .py recipe file, or a run's recipe.json."
+        )
+    if path.suffix != ".py":
+        raise RecipeError(f"A recipe file must end in .py (or be a run's recipe.json). Received: {str(path)!r}")
+    module = import_file(path, "The recipe file", RecipeError)
+    return _recipe_from_module(module, path.stem, str(path))
+
+
+def _recipe_from_module(module, default_name: str, where: str) -> Recipe:
+    recipe = getattr(module, "recipe", None)
+    if recipe is None:
+        raise RecipeError(
+            f"{where} defines no `recipe`. A recipe module must end with `recipe = Recipe(...)` "
+            f"(from engine import Recipe)."
+        )
+    if not isinstance(recipe, Recipe):
+        raise RecipeError(
+            f"{where}: `recipe` must be an engine.Recipe. Received: {type(recipe).__name__}."
+        )
+    # Rebuilding from plain data checks every field the same way overrides are checked.
+    recipe = Recipe.from_dict(recipe.to_dict())
+    recipe.name = recipe.name or default_name
+    recipe.description = recipe.description or (module.__doc__ or "").strip()
+    return recipe
+
+
+def _load_json(path: Path) -> Recipe:
+    if not path.is_file():
+        raise RecipeError(f"Recipe file {str(path)!r} does not exist.")
+    try:
+        config = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise RecipeError(f"{str(path)!r} is not a readable JSON recipe: {error}") from None
+    if not isinstance(config, dict):
+        raise RecipeError(f"{str(path)!r} must hold a JSON object (a saved recipe).")
+    # A run's recipe.json carries a record of the ranges it resolved; it is not a field.
+    config = {key: value for key, value in config.items() if key != "hyperparameters"}
+    recipe = Recipe.from_dict(config)
+    recipe.name = recipe.name or path.parent.parent.name or path.stem
+    return recipe
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"

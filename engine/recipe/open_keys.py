@@ -1,0 +1,55 @@
+"""Which keys an open part of a recipe accepts, read off what that part configures.
+
+`model.args` takes the builder's arguments, `optimizer` the optimizer class's, each
+callback its class's, `data.args` the source loader's, each preprocessing step its own.
+Overrides use this to accept a key not yet in the recipe and to refuse a misspelt one.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import data
+import zoo
+from data.augmentation import LAYERS as AUGMENTATIONS
+from engine.recipe.schema import load_builder
+from engine.run.keras_objects import arguments_of, callback_class, optimizer_class
+
+
+def open_keys(config: dict, path: str) -> dict[str, Any]:
+    """Accepted keys (with defaults) under the dotted `path` of a recipe dict; {} when fixed."""
+    try:
+        return _open_keys(config, path)
+    except ValueError:
+        # An unknown model, optimizer or source is reported by its own check, later.
+        return {}
+
+
+def _open_keys(config: dict, path: str) -> dict[str, Any]:
+    parts = path.split(".")
+    if path == "model.args":
+        model = config.get("model", {})
+        if model.get("name"):
+            return zoo.model_arguments(zoo.get_builder(model["name"]))
+        if model.get("builder"):
+            return zoo.model_arguments(load_builder(model["builder"]))
+    if path == "optimizer" and isinstance(config.get("optimizer"), dict):
+        return {"name": None, **arguments_of(optimizer_class(config["optimizer"]))}
+    if len(parts) == 2 and parts[0] == "callbacks":
+        return {"name": None, **arguments_of(callback_class(config["callbacks"][int(parts[1])]))}
+    if path == "data.args":
+        loader = data.get_source(config["data"]["source"])
+        return {key: parameter.default for key, parameter in inspect.signature(loader).parameters.items()}
+    if len(parts) == 3 and parts[:2] == ["data", "preprocessing"]:
+        step = config["data"]["preprocessing"][int(parts[2])]
+        return {"name": None, **data.step_arguments(step["name"] if isinstance(step, dict) else step)}
+    if len(parts) == 3 and parts[:2] == ["data", "augmentation"]:
+        entry = config["data"]["augmentation"][int(parts[2])]
+        layer = AUGMENTATIONS.get(entry["name"] if isinstance(entry, dict) else entry)
+        if layer is None:
+            return {}  # an unknown name is reported by data.build_augmentation
+        # The seed comes from the recipe's seed, and the image layout is always channels-last.
+        return {"name": None, **{key: value for key, value in arguments_of(layer).items()
+                                 if key not in ("seed", "data_format")}}
+    return {}

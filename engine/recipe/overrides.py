@@ -1,0 +1,125 @@
+"""Dotted overrides from the command line: `epochs=5 optimizer.learning_rate=0.01`.
+
+Each key is checked before anything is built: it must name an existing field, or an
+argument that the configured Keras class or builder accepts; the value must have the
+type the field expects. Values are read as JSON where they parse (`5`, `0.01`, `true`,
+`[64, 32]`, `null`) and as plain strings otherwise (`adam`).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from engine.errors import RecipeError, suggestion
+from engine.recipe import hp
+from engine.recipe.open_keys import open_keys
+from engine.recipe.schema import FIELD_TYPES, NESTED, Data, Model, Recipe, Tuner, matches_type, type_names
+
+CLASS_AT = {"": Recipe, "data": Data, "model": Model, "tuner": Tuner}
+
+
+def parse_assignments(words: list[str]) -> dict[str, Any]:
+    """`["epochs=5", "model.args.units=[64]"]` -> `{"epochs": 5, "model.args.units": [64]}`."""
+    assignments: dict[str, Any] = {}
+    for word in words:
+        key, sign, text = word.partition("=")
+        if not sign or not key or any(part == "" for part in key.split(".")):
+            raise RecipeError(
+                f"Overrides are written key=value with a dotted key, e.g. epochs=5 or "
+                f"optimizer.learning_rate=0.01. Received: {word!r}"
+            )
+        assignments[key] = parse_value(text)
+    return assignments
+
+
+def parse_value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        lowered = text.lower()
+        if lowered in ("true", "false"):
+            return lowered == "true"
+        if lowered in ("none", "null"):
+            return None
+        return text
+
+
+def apply_overrides(recipe: Recipe, assignments: dict[str, Any]) -> Recipe:
+    """A new recipe with each dotted key set, or a RecipeError naming the first bad one."""
+    config = recipe.to_dict()
+    for key, value in assignments.items():
+        _assign(config, key, value)
+    return Recipe.from_dict(config)
+
+
+def _assign(config: dict, key: str, value: Any) -> None:
+    parts = key.split(".")
+    container: Any = config
+    path = ""
+    for depth, part in enumerate(parts):
+        last = depth == len(parts) - 1
+        here = f"{path}.{part}" if path else part
+        if isinstance(container, list):
+            index = _list_index(container, part, here)
+            if last:
+                raise RecipeError(f"Override `{key}` would replace a whole list entry; set one of its keys.")
+            container, path = container[index], f"{path}.{index}"
+            continue
+        if not isinstance(container, dict) or hp.is_range_dict(container):
+            raise RecipeError(f"Override `{key}`: `{path}` holds a single value, not fields.")
+        cls = CLASS_AT.get(path)
+        accepted = open_keys(config, path)
+        allowed = list(container) + list(accepted)
+        if part not in allowed and not allowed:
+            raise RecipeError(
+                f"Unknown override key `{here}`: `{path}` accepts no keys in this recipe"
+                + (" (a pretrained model takes its arguments from its card)." if path == "model.args" else ".")
+            )
+        if part not in allowed:
+            raise RecipeError(
+                f"Unknown override key `{here}`. {suggestion(part, allowed)} "
+                f"Keys under `{path or 'the recipe'}`: {', '.join(sorted(set(allowed)))}."
+            )
+        if last:
+            current = container[part] if part in container else accepted.get(part)
+            expected = _expected_types(cls, part, current)
+            if expected and not matches_type(value, expected):
+                raise RecipeError(
+                    f"Override `{key}` expects {type_names(expected)}. "
+                    f"Received: {value!r} ({type(value).__name__})."
+                )
+            container[part] = value
+            return
+        if part not in container or container[part] is None:
+            raise RecipeError(f"Override `{key}`: `{here}` is not set in this recipe, so it has no keys.")
+        container, path = container[part], here
+
+
+def _expected_types(cls: type | None, key: str, current: Any) -> tuple[type, ...] | None:
+    if cls is not None and key in FIELD_TYPES[cls]:
+        if (cls.__name__, key) in NESTED:
+            return (dict,)
+        return FIELD_TYPES[cls][key]
+    if current is None:
+        return None
+    if hp.is_range_dict(current):
+        kind = hp.from_dict(current).value_type
+        return (float,) if kind is float else (kind,)
+    if isinstance(current, bool):
+        return (bool,)
+    if isinstance(current, (int, float)):
+        return (float,) if isinstance(current, float) else (int,)
+    if isinstance(current, (list, tuple)):
+        return (list,)
+    return (type(current),)
+
+
+def _list_index(items: list, part: str, here: str) -> int:
+    if part.isdigit() and int(part) < len(items):
+        return int(part)
+    names = [item.get("name") for item in items if isinstance(item, dict)]
+    if part in names:
+        return names.index(part)
+    choices = [str(index) for index in range(len(items))] + [name for name in names if name]
+    raise RecipeError(f"Override key `{here}` names no entry. {suggestion(part, choices)}")

@@ -1,0 +1,61 @@
+"""`make compare NAME=...`: a recipe's runs side by side, newest first."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from engine.errors import RecipeError, suggestion
+from engine.run.run_folder import check_recipe_name
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return {}
+
+
+def collect_runs(runs_dir: str | Path, name: str) -> list[dict[str, Any]]:
+    """One row per run folder of recipe `name` (searches left out), newest first."""
+    check_recipe_name(name)
+    folder = Path(runs_dir) / name
+    if not folder.is_dir():
+        parent = Path(runs_dir)
+        known = sorted(path.name for path in parent.iterdir() if path.is_dir()) if parent.is_dir() else []
+        raise RecipeError(f"No runs of {name!r} under {str(runs_dir)!r}. "
+                          + (suggestion(name, known) if known else "Run `make recipe` first."))
+    rows = []
+    for run in sorted((path for path in folder.iterdir() if path.is_dir() and not path.name.startswith("tune-")),
+                      key=lambda path: path.name, reverse=True):
+        recipe, env, metrics = _read(run / "recipe.json"), _read(run / "env.json"), _read(run / "metrics.json")
+        settings = {
+            "epochs": f"{env.get('epochs_run', '?')}/{recipe.get('epochs', '?')}",
+            "batch_size": recipe.get("batch_size"),
+            **{key: spec.get("value") for key, spec in recipe.get("hyperparameters", {}).items()},
+        }
+        test = {key: value for key, value in metrics.get("test", {}).items() if isinstance(value, (int, float))}
+        rows.append({"run": run.name, "status": env.get("status", "unknown"), "settings": settings, "test": test})
+    return rows
+
+
+def format_table(rows: list[dict[str, Any]]) -> str:
+    """A Markdown table of runs: status, key settings, test metrics."""
+    if not rows:
+        return "No runs yet."
+    settings = list(dict.fromkeys(key for row in rows for key in row["settings"]))
+    metrics = list(dict.fromkeys(key for row in rows for key in row["test"]))
+
+    def cell(value: Any) -> str:
+        if isinstance(value, float):
+            return f"{value:.4g}"
+        return "" if value is None else str(value)
+
+    lines = ["| run | status | " + " | ".join(settings) + " | " + " | ".join(f"test {m}" for m in metrics) + " |",
+             "|---|---|" + "---|" * (len(settings) + len(metrics))]
+    for row in rows:
+        lines.append(f"| {row['run']} | {row['status']} | "
+                     + " | ".join(cell(row["settings"].get(key)) for key in settings) + " | "
+                     + " | ".join(cell(row["test"].get(key)) for key in metrics) + " |")
+    return "\n".join(lines)

@@ -1,0 +1,12 @@
+"""How does one run go? Plan, train, record, resume: check -> plan -> train -> assess -> record.
+
+- `plan`: `plan(recipe, values)`, the one planning path of `make recipe` and `make tune` (checks, strategy,
+  seed, data, model), writing nothing.
+- `training`: `run_recipe(recipe, ...)`, a whole run into its run folder; `RunResult`, `TrainingDiverged`.
+- `record`: what a finished run writes (model, metrics, history, report, env.json).
+- `building`: from a resolved recipe to data, a compiled model and `tf.data` pipelines.
+- `keras_objects`: losses, optimizers, metrics and callbacks from Keras's names or the recipe's own code.
+- `run_folder`: the layout of `runs/<recipe>/<run>/` and atomic writes.
+- `resume`: backups at every epoch end and `resume=` after a crash.
+- `publish`: a finished run becomes a pretrained zoo entry.
+"""

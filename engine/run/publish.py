@@ -1,0 +1,111 @@
+"""`make publish RUN=runs/<recipe>/<run>`: a finished run becomes a pretrained zoo entry."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import keras
+
+import zoo
+from engine.errors import RecipeError
+from engine.run.run_folder import atomic_path, check_recipe_name, write_json, write_text
+from engine.run.training import versions
+from zoo.pretrained import MAX_BYTES, MODEL_FILE, STORE
+
+DATASET_FIELDS = ("source", "args", "validation_split", "test_split", "preprocessing", "train_per_class")
+
+
+def _read(folder: Path, name: str) -> dict[str, Any]:
+    path = folder / name
+    if not path.is_file():
+        raise RecipeError(f"{folder} has no {name}: publish takes a finished run folder (runs/<recipe>/<run>).")
+    return json.loads(path.read_text())
+
+
+def publish(run: str | Path, name: str | None = None, store: str | Path | None = None,
+            overwrite: bool = False) -> Path:
+    """Copy a finished run's model into the store with its card; returns the entry's folder."""
+    folder = Path(run)
+    if not folder.is_dir():
+        raise RecipeError(f"RUN must be a run folder (runs/<recipe>/<run>). {str(folder)!r} does not exist.")
+    recipe, env, metrics = _read(folder, "recipe.json"), _read(folder, "env.json"), _read(folder, "metrics.json")
+    if env.get("status") != "complete":
+        raise RecipeError(f"{folder} is not a complete run (status {env.get('status')!r}); only finished runs publish.")
+    if not recipe["model"].get("name") or recipe["model"]["name"] not in zoo.list_models():
+        raise RecipeError("Only runs of a registered zoo architecture publish, so that pretrained=False can rebuild "
+                          f"it. This run's model: {recipe['model'].get('name') or recipe['model'].get('builder')!r}.")
+    name = check_recipe_name(name or recipe["name"])
+    store = Path(store or STORE)
+    target = store / name
+    if target.exists() and not overwrite:
+        raise RecipeError(f"The zoo already has {name!r} ({target}). Choose another name (AS=...) or pass "
+                          "OVERWRITE=1 to replace it.")
+    model = keras.saving.load_model(folder / MODEL_FILE, safe_mode=True, compile=False)
+    staging = store / f".{name}.staging"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    with atomic_path(staging / MODEL_FILE) as temporary:
+        model.save(temporary)  # compiled=False: no optimizer state, only what inference and fine-tuning need
+    size = (staging / MODEL_FILE).stat().st_size
+    if size >= MAX_BYTES:
+        shutil.rmtree(staging)
+        raise RecipeError(f"{name!r} would ship {size:,} bytes of weights; the zoo keeps each under {MAX_BYTES:,}.")
+    head = model.get_layer("head")
+    card = {
+        "name": name,
+        "architecture": {"name": recipe["model"]["name"],
+                         "args": {**recipe["model"]["args"], "output_activation": env["output_layer"]["activation"]}},
+        "input_shape": list(model.input_shape[1:]),
+        "num_classes": int(head.units),
+        "class_names": metrics.get("evaluation", {}).get("test", {}).get("class_names", []),
+        "recipe": recipe,
+        "dataset": {key: recipe["data"][key] for key in DATASET_FIELDS if key in recipe["data"]},
+        "metrics": {"test": metrics["test"], "validation": metrics["validation"]},
+        "parameters": int(model.count_params()),
+        "versions": versions(),
+        "sha256": zoo.sha256_of(staging / MODEL_FILE),
+        "bytes": size,
+        "date": time.strftime("%Y-%m-%d"),
+        "source_run": str(folder),
+    }
+    write_json(staging / "card.json", card)
+    write_text(staging / "README.md", model_card(card))
+    if target.exists():
+        shutil.rmtree(target)
+    staging.rename(target)
+    return target
+
+
+def model_card(card: dict[str, Any]) -> str:
+    """The Markdown model card of a zoo entry."""
+    recipe = card["recipe"]
+    figures = ", ".join(f"{key} {value:.4f}" for key, value in card["metrics"]["test"].items())
+    steps = ", ".join(json.dumps(step) for step in card["dataset"]["preprocessing"]) or "none"
+    tensorflow = card["versions"].get("tensorflow-cpu") or card["versions"].get("tensorflow")
+    return "\n".join([
+        f"# {card['name']}",
+        "",
+        (recipe.get("description") or "").strip().splitlines()[0] if recipe.get("description") else "",
+        "",
+        f"- Architecture: `{card['architecture']['name']}` with {json.dumps(card['architecture']['args'])}; "
+        f"{card['parameters']:,} parameters; inputs shaped {tuple(card['input_shape'])}, "
+        f"{card['num_classes']} output units.",
+        f"- Trained by recipe `{recipe['name']}` on `{card['dataset']['source']}` "
+        f"{json.dumps(card['dataset']['args'])} (seed {recipe['seed']}, {recipe['epochs']} epochs).",
+        f"- Test metrics (held-out split of that recipe): {figures}.",
+        f"- Inputs must be prepared as in training: {steps}.",
+        f"- Classes: {', '.join(card['class_names'])}." if card["class_names"] else "",
+        f"- Weights: `{MODEL_FILE}`, {card['bytes']:,} bytes, sha256 `{card['sha256']}`; Keras "
+        f"{card['versions'].get('keras')}, TensorFlow {tensorflow}.",
+        "",
+        "```python",
+        "import zoo",
+        f"model = zoo.load({card['name']!r}, pretrained=True)                       # as trained",
+        f"model = zoo.load({card['name']!r}, pretrained=True, num_classes=5, freeze_backbone=True)  # to fine-tune",
+        "```",
+        "",
+    ])

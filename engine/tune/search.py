@@ -1,0 +1,353 @@
+"""`make tune`: a KerasTuner search over the ranges a recipe declares.
+
+The recipe becomes a `keras_tuner.HyperModel`: `build(hp)` registers every range (with its
+condition, if any) and builds the model a plain run with those values would build;
+`fit(hp, model, ...)` resolves the batch size and trains with the tuner's callbacks.
+
+A search lives in `runs/<recipe>/tune-<id>/`, where the id is a hash of the recipe (after
+overrides) and the tuner settings: running the same command again finds the same folder
+and KerasTuner resumes the search there. `overwrite=true` starts it afresh.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import shutil
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import keras
+import keras_tuner
+import tensorflow as tf
+
+import data
+from engine.distribute.strategy import Chosen, choose_strategy
+from engine.errors import RecipeError, suggestion
+from engine.recipe import hp
+from engine.recipe.schema import Recipe, collect_ranges, resolve
+from engine.run.building import build_model, check_resolved, logged_metric_names, make_datasets, prepare_data
+from engine.run.keras_objects import build_callbacks
+from engine.run.run_folder import check_recipe_name, write_json, write_text
+from engine.tune.report import render_tune_report, trial_rows, write_importance_plot
+
+TUNERS = {
+    "random": keras_tuner.RandomSearch,
+    "bayesian": keras_tuner.BayesianOptimization,
+    "hyperband": keras_tuner.Hyperband,
+    "grid": keras_tuner.GridSearch,
+}
+# Short keys `make tune` accepts in ARGS, for the settings people change most.
+SHORTHANDS = {
+    "tuner": "tuner.name",
+    "max_trials": "tuner.max_trials",
+    "executions_per_trial": "tuner.executions_per_trial",
+    "objective": "tuner.objective",
+}
+# Metric names for which smaller is better; every other objective is maximized.
+LOWER_IS_BETTER = ("loss", "error", "mae", "mse", "rmse", "mape", "msle", "crossentropy", "hinge", "divergence",
+                   "poisson", "logcosh", "huber")
+PROJECT = "keras_tuner"
+
+try:
+    # KerasTuner prints the whole traceback of every failed trial while this (private) switch is on.
+    # The reason is still recorded in the trial and shown in report.md; the console gets one line.
+    from keras_tuner.src import config as _keras_tuner_config
+
+    _keras_tuner_config.DEBUG = False
+except ImportError:  # a KerasTuner without that module: its default printing stays
+    pass
+
+
+def expand_shorthands(assignments: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """Map `tuner=hyperband max_trials=20` onto the recipe's tuner fields; pop `overwrite`."""
+    overwrite = assignments.pop("overwrite", False)
+    if not isinstance(overwrite, bool):
+        raise RecipeError(f"`overwrite` expects true or false. Received: {overwrite!r}")
+    return {SHORTHANDS.get(key, key): value for key, value in assignments.items()}, overwrite
+
+
+def objective_for(name: str, resolved: dict[str, Any]) -> keras_tuner.Objective:
+    """The tuner objective, refused unless it is a metric the recipe logs."""
+    logged = logged_metric_names(resolved)
+    valid = logged + [f"val_{metric}" for metric in logged]
+    if name not in valid:
+        raise RecipeError(
+            f"`tuner.objective` must be a metric this recipe logs, one of {', '.join(valid)}. "
+            f"Received: objective={name!r}. {suggestion(name, valid)}"
+        )
+    bare = name.removeprefix("val_")
+    direction = "min" if any(word in bare for word in LOWER_IS_BETTER) else "max"
+    return keras_tuner.Objective(name, direction)
+
+
+def tune_id(recipe: Recipe) -> str:
+    """A short hash of the recipe and its tuner settings: the same command, the same search folder."""
+    text = json.dumps({key: value for key, value in recipe.to_dict().items() if key != "description"},
+                      sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:8]
+
+
+class FailOnNaN(keras.callbacks.Callback):
+    """End a trial as failed, with the reason, as soon as its loss stops being a finite number."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.epoch = 0
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            reason = (f"the loss became {float(loss)} at epoch {self.epoch + 1}, batch {batch + 1} "
+                      "(a learning rate too high for these values?)")
+            print(f"Trial failed: {reason}", flush=True)
+            raise keras_tuner.errors.FailedTrialError(reason)
+
+
+class RecipeHyperModel(keras_tuner.HyperModel):
+    """A recipe as a KerasTuner HyperModel over the ranges it declares."""
+
+    def __init__(self, recipe: Recipe, prepared: data.Prepared, chosen: Chosen):
+        super().__init__(name=recipe.name)
+        self.recipe = recipe
+        self.ranges = list(collect_ranges(recipe).values())
+        self.prepared = prepared
+        self.chosen = chosen
+        # Builds so far per set of values. The first build of a set uses the recipe's seed, so a
+        # trial matches a plain run with the same values; repeated executions of one trial
+        # (executions_per_trial > 1) get the next seeds, so averaging them means something.
+        self.builds: Counter[str] = Counter()
+        self.seed_offset = 0
+
+    def declare(self, hyperparameters: keras_tuner.HyperParameters) -> dict[str, Any]:
+        """Register every range with KerasTuner (parents first) and return the active values."""
+        by_name = {range_.name: range_ for range_ in self.ranges}
+        declared: set[str] = set()
+
+        def register(range_: hp.Range) -> None:
+            if range_.name in declared:
+                return
+            parent_name = getattr(range_, "parent_name", None)
+            if parent_name is not None:
+                register(by_name[parent_name])
+            arguments = range_.keras_tuner_arguments()
+            if parent_name is not None:
+                arguments.update(parent_name=parent_name, parent_values=list(range_.parent_values))
+            getattr(hyperparameters, range_.kind)(range_.name, **arguments)
+            declared.add(range_.name)
+
+        for range_ in self.ranges:
+            register(range_)
+        return hp.active_values(self.ranges, hyperparameters.values)
+
+    def resolved(self, hyperparameters: keras_tuner.HyperParameters) -> dict[str, Any]:
+        resolved = resolve(self.recipe, self.declare(hyperparameters))
+        check_resolved(resolved)
+        return resolved
+
+    def build(self, hyperparameters: keras_tuner.HyperParameters) -> keras.Model:
+        resolved = self.resolved(hyperparameters)
+        key = json.dumps(hp.active_values(self.ranges, hyperparameters.values), sort_keys=True, default=str)
+        self.seed_offset = self.builds[key]
+        self.builds[key] += 1
+        keras.utils.set_random_seed(resolved["seed"] + self.seed_offset)
+        model, _ = build_model(resolved, self.prepared, self.chosen.strategy)
+        return model
+
+    def fit(self, hyperparameters, model, *args, callbacks=None, epochs=None, **kwargs):
+        resolved = self.resolved(hyperparameters)
+        seed = resolved["seed"] + self.seed_offset
+        datasets = make_datasets(self.prepared, resolved["batch_size"] * self.chosen.replicas, seed)
+        return model.fit(
+            datasets["train"],
+            validation_data=datasets["validation"],
+            epochs=epochs or resolved["epochs"],
+            initial_epoch=kwargs.get("initial_epoch", 0),
+            callbacks=[*build_callbacks(resolved["callbacks"]), *(callbacks or []), FailOnNaN()],
+            shuffle=False,
+            verbose=0,
+        )
+
+
+@dataclass
+class Search:
+    """A checked search, ready to run: its folder, tuner and what it needs to report."""
+
+    recipe: Recipe
+    folder: Path
+    tuner: keras_tuner.Tuner | None
+    objective: keras_tuner.Objective
+    ranges: list[hp.Range]
+    resolved: dict[str, Any]
+
+
+def plan_search(recipe: Recipe, runs_dir: str | Path, overwrite: bool = False, make_tuner: bool = True) -> Search:
+    """Check the recipe and tuner settings, then make the tuner; writes nothing before the checks pass.
+
+    With `make_tuner=False` only the checks run (and `overwrite` clears the folder): the
+    launcher of a parallel search does this once before starting the chief and workers.
+    """
+    check_recipe_name(recipe.name or "")
+    ranges = list(collect_ranges(recipe).values())
+    if not ranges:
+        raise RecipeError(
+            f"Recipe {recipe.name!r} declares no hyperparameter ranges, so there is nothing to search. "
+            "Write a range in place, e.g. learning_rate=hp.Float('learning_rate', 1e-4, 1e-2, log=True, default=1e-3)."
+        )
+    resolved = resolve(recipe)
+    check_resolved(resolved)
+    settings = resolved["tuner"]
+    if settings["name"] not in TUNERS:
+        raise RecipeError(
+            f"`tuner.name` must be one of {', '.join(TUNERS)}. Received: tuner={settings['name']!r}. "
+            f"{suggestion(settings['name'], TUNERS)}"
+        )
+    for field in ("max_trials", "executions_per_trial"):
+        if settings[field] < 1:
+            raise RecipeError(f"`tuner.{field}` must be at least 1. Received: {field}={settings[field]!r}")
+    objective = objective_for(settings["objective"], resolved)
+    if settings["name"] == "hyperband" and any(path == "epochs" for path in collect_ranges(recipe)):
+        raise RecipeError("Hyperband chooses the epochs of each trial itself; declare `epochs` as a number.")
+    if settings["name"] == "grid":
+        floats = [range_.name for range_ in ranges if isinstance(range_, hp.Float) and range_.step is None]
+        if floats:
+            raise RecipeError(
+                f"Grid search needs a `step` on every hp.Float to enumerate it; {', '.join(floats)} has none."
+            )
+    chosen = choose_strategy(resolved["strategy"], resolved["replicas"])
+    keras.utils.set_random_seed(resolved["seed"])
+    tf.config.experimental.enable_op_determinism()
+    prepared = prepare_data(resolved)
+    hypermodel = RecipeHyperModel(recipe, prepared, chosen)
+    # One trial with the defaults is built now, so a bad model argument fails before any folder exists.
+    hypermodel.build(keras_tuner.HyperParameters())
+
+    folder = Path(runs_dir) / recipe.name / f"tune-{tune_id(recipe)}"
+    if overwrite and folder.exists() and os.environ.get("KERASTUNER_TUNER_ID") is None:
+        shutil.rmtree(folder)
+    if not make_tuner:
+        return Search(recipe, folder, None, objective, ranges, resolved)
+    arguments: dict[str, Any] = {
+        "hypermodel": hypermodel, "objective": objective, "seed": resolved["seed"],
+        "executions_per_trial": settings["executions_per_trial"], "directory": str(folder),
+        "project_name": PROJECT, "overwrite": False, **settings["args"],
+    }
+    if settings["name"] == "hyperband":
+        arguments["max_epochs"] = resolved["epochs"]
+    else:
+        arguments["max_trials"] = settings["max_trials"]
+    try:
+        tuner = TUNERS[settings["name"]](**arguments)
+    except (TypeError, ValueError) as error:
+        raise RecipeError(f"KerasTuner's {settings['name']} tuner refused its settings: {error}") from None
+    # Our check above and KerasTuner's own exploration of the space (it builds the model to find
+    # conditional ranges) are not trials: the first trial of each set of values starts at offset 0.
+    hypermodel.builds.clear()
+    return Search(recipe, folder, tuner, objective, ranges, resolved)
+
+
+def run_search(search: Search, console=print) -> dict[str, Any] | None:
+    """Run (or resume) the search; the chief (or the only process) writes best.json and report.md."""
+    folder, tuner = search.folder, search.tuner
+    logs = folder / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    is_worker = os.environ.get("KERASTUNER_TUNER_ID", "chief") != "chief"
+    if not is_worker:
+        _write_hparams_config(logs, search)
+        console(f"{search.recipe.name}: {type(tuner).__name__} over {len(search.ranges)} range(s), "
+                f"objective {search.objective.name} ({search.objective.direction}); folder {folder}")
+    started = time.perf_counter()
+    stopped = ""
+    try:
+        tuner.search(callbacks=[keras.callbacks.TensorBoard(log_dir=str(logs), write_graph=False)], verbose=1)
+    except RuntimeError as error:  # KerasTuner gives up after too many failed trials in a row
+        stopped = str(error)
+    if is_worker:
+        if stopped:
+            raise RuntimeError(stopped)
+        return None
+    seconds = time.perf_counter() - started
+    rows = trial_rows(tuner.oracle, search.objective, search.ranges)
+    completed = [row for row in rows if row["status"] == "COMPLETED" and row["score"] is not None]
+    trials = {status: sum(row["status"] == status for row in rows) for status in sorted({r["status"] for r in rows})}
+    if not completed:
+        write_text(folder / "report.md", render_tune_report(search, rows, None, None, trials))
+        raise RuntimeError(
+            f"No trial of the search completed ({stopped or 'every trial failed'}); "
+            f"{folder}/report.md lists each trial's reason."
+        )
+    best_row = completed[0]
+    best = {
+        "recipe": search.recipe.name,
+        "tuner": search.resolved["tuner"]["name"],
+        "objective": {"name": search.objective.name, "direction": search.objective.direction},
+        "score": best_row["score"],
+        "trial_id": best_row["trial_id"],
+        "hyperparameters": best_row["values"],
+        "trials": trials,
+        "search_seconds_this_session": seconds,
+    }
+    write_json(folder / "best.json", best)
+    plot = write_importance_plot(folder / "importance.png", rows, search.ranges, search.objective)
+    write_text(folder / "report.md", render_tune_report(search, rows, best, plot, trials))
+    console("")
+    console(f"Best trial {best_row['trial_id']}: {search.objective.name} {best_row['score']:.4f} with "
+            + ", ".join(f"{key}={value}" for key, value in best_row["values"].items()))
+    console(f"{len(completed)} of {len(rows)} trials completed; {folder}/report.md and best.json written.")
+    console(f"Retrain with the best values: make recipe NAME={search.recipe.name} ARGS=\"from_tune={folder}\"")
+    console(f"TensorBoard (HParams tab): make tensorboard RUNS={folder}")
+    if stopped:
+        raise RuntimeError(f"The search stopped early: {stopped} The best of the completed trials was recorded.")
+    return best
+
+
+def _write_hparams_config(logs: Path, search: Search) -> None:
+    """Declare the search's hyperparameters (with their real domains) and metrics at the top of logs/."""
+    from tensorboard.plugins.hparams import api as hparams_api
+
+    from engine.report.tensorboard_logs import domain
+
+    metrics = []
+    for name in logged_metric_names(search.resolved):
+        metrics.append(hparams_api.Metric(f"epoch_{name}", group="validation", display_name=f"validation {name}"))
+        metrics.append(hparams_api.Metric(f"epoch_{name}", group="train", display_name=f"train {name}"))
+    writer = tf.summary.create_file_writer(str(logs))
+    with writer.as_default():
+        hparams_api.hparams_config(
+            hparams=[hparams_api.HParam(range_.name, domain(range_)) for range_ in search.ranges], metrics=metrics
+        )
+    writer.close()
+
+
+def load_best(folder: str | Path, recipe: Recipe) -> dict[str, Any]:
+    """The best values of a finished search, checked against the recipe they will be applied to."""
+    path = Path(folder) / "best.json"
+    if not path.is_file():
+        raise RecipeError(
+            f"`from_tune` must name a search folder holding best.json (runs/<recipe>/tune-<id>). "
+            f"{str(path)!r} does not exist; has that search finished?"
+        )
+    try:
+        best = json.loads(path.read_text())
+        values = best["hyperparameters"]
+    except (json.JSONDecodeError, KeyError, TypeError) as error:
+        raise RecipeError(f"{str(path)!r} is not a readable best.json: {error}") from None
+    if best.get("recipe") != recipe.name:
+        raise RecipeError(
+            f"{str(path)!r} holds the best values of recipe {best.get('recipe')!r}, not {recipe.name!r}."
+        )
+    known = {range_.name for range_ in collect_ranges(recipe).values()}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise RecipeError(
+            f"best.json sets {', '.join(unknown)}, which recipe {recipe.name!r} does not declare as ranges."
+        )
+    return best
