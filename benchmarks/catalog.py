@@ -18,8 +18,9 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.svm import SVC
 
 import data
+from common.text import markdown_table
 from engine.recipe.loading import catalog_names, load_recipe
-from engine.recipe.schema import resolve
+from engine.recipe.resolve import resolve
 from engine.run.building import prepare_data
 from engine.run.training import run_recipe
 
@@ -51,11 +52,10 @@ def main(names: list[str]) -> int:
             rows.append((name, metric, score, target, baseline_name, baseline_score, result.train_seconds, wall))
             print(f"{name}: test {metric} {score:.4f} (target {target}); {baseline_name} {baseline_score:.4f}",
                   file=sys.stderr, flush=True)
-    print("| recipe | test metric | result | target | same-split baseline | train s | wall s |")
-    print("|---|---|---|---|---|---|---|")
-    for name, metric, score, target, baseline_name, baseline_score, train, wall in rows:
-        print(f"| `{name}` | {metric} | {score:.4f} | >= {target} | {baseline_name} {baseline_score:.4f} "
-              f"| {train:.1f} | {wall:.1f} |")
+    header = ["recipe", "test metric", "result", "target", "same-split baseline", "train s", "wall s"]
+    cells = [[f"`{name}`", metric, score, f">= {target}", f"{baseline_name} {baseline_score:.4f}", f"{train:.1f}",
+              f"{wall:.1f}"] for name, metric, score, target, baseline_name, baseline_score, train, wall in rows]
+    print("\n".join(markdown_table(header, cells)))
     return 0 if all(row[2] >= row[3] for row in rows) else 1
 
 

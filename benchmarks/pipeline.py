@@ -15,9 +15,10 @@ from __future__ import annotations
 import sys
 import time
 
+from common.text import markdown_table
 from engine.recipe.loading import load_recipe
 from engine.run.building import make_datasets
-from engine.run.training import plan_run
+from engine.run.plan import build, plan_recipe
 
 DEFAULT = ("digits_cnn", "penguins_tabular")
 EPOCHS = 5
@@ -33,9 +34,8 @@ def drain(dataset, epochs: int) -> tuple[int, float]:
 
 
 def measure(name: str) -> dict:
-    plan = plan_run(load_recipe(name))
-    resolved = plan.resolved
-    train = make_datasets(plan.prepared, resolved["batch_size"] * plan.chosen.replicas, resolved["seed"])["train"]
+    plan = build(plan_recipe(load_recipe(name)))
+    train = make_datasets(plan.prepared, plan.global_batch, plan.recipe.seed)["train"]
     drain(train, 1)
     batches, pipeline_seconds = drain(train, EPOCHS)
     plan.model.fit(train, epochs=1, verbose=0)
@@ -43,17 +43,16 @@ def measure(name: str) -> dict:
     plan.model.fit(train, epochs=EPOCHS, verbose=0)
     training_seconds = time.perf_counter() - started
     pipeline_rate, training_rate = batches / pipeline_seconds, batches / training_seconds
-    return {"recipe": name, "batch": resolved["batch_size"], "batches": batches,
+    return {"recipe": name, "batch": plan.recipe.batch_size, "batches": batches,
             "pipeline": pipeline_rate, "training": training_rate, "ratio": pipeline_rate / training_rate}
 
 
 def main(names: list[str]) -> int:
     rows = [measure(name) for name in names or DEFAULT]
-    print("| recipe | batch size | pipeline alone, batches/s | training, steps/s | ratio |")
-    print("|---|---|---|---|---|")
-    for row in rows:
-        print(f"| `{row['recipe']}` | {row['batch']} | {row['pipeline']:,.0f} | {row['training']:,.0f} "
-              f"| {row['ratio']:.1f}x |")
+    header = ["recipe", "batch size", "pipeline alone, batches/s", "training, steps/s", "ratio"]
+    cells = [[f"`{row['recipe']}`", row["batch"], f"{row['pipeline']:,.0f}", f"{row['training']:,.0f}",
+              f"{row['ratio']:.1f}x"] for row in rows]
+    print("\n".join(markdown_table(header, cells)))
     return 0 if all(row["ratio"] >= REQUIRED_RATIO for row in rows) else 1
 
 

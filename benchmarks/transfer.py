@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 import tempfile
 
+from common.text import markdown_row, markdown_table
 from engine.recipe.loading import load_recipe
 from engine.recipe.overrides import apply_overrides
 from engine.run.training import run_recipe
@@ -32,8 +33,8 @@ def accuracies(overrides: dict, runs_dir: str) -> list[float]:
 
 
 def main(per_class: list[int]) -> int:
-    print("| labels per class | arm | " + " | ".join(f"seed {seed}" for seed in SEEDS) + " | mean |")
-    print("|---|---|" + "---|" * (len(SEEDS) + 1))
+    # The table is printed row by row: each row takes minutes of training.
+    print("\n".join(markdown_table(["labels per class", "arm", *(f"seed {seed}" for seed in SEEDS), "mean"], [])))
     with tempfile.TemporaryDirectory() as runs_dir:
         for count in per_class:
             arms = {"fine-tuned": accuracies({"data.train_per_class": count}, runs_dir),
@@ -41,10 +42,10 @@ def main(per_class: list[int]) -> int:
                         accuracies({**FROZEN_FIRST, "data.train_per_class": count}, runs_dir),
                     "scratch": accuracies({**SCRATCH, "data.train_per_class": count}, runs_dir)}
             for arm, scores in arms.items():
-                print(f"| {count} | {arm} | " + " | ".join(f"{score:.4f}" for score in scores)
-                      + f" | {sum(scores) / len(scores):.4f} |", flush=True)
+                print(markdown_row([count, arm, *scores, sum(scores) / len(scores)]), flush=True)
             gain = (sum(arms["fine-tuned"]) - sum(arms["scratch"])) / len(SEEDS)
-            print(f"| {count} | fine-tuned minus scratch | | | | {100 * gain:+.2f} points |", flush=True)
+            print(markdown_row([count, "fine-tuned minus scratch", *[""] * len(SEEDS), f"{100 * gain:+.2f} points"]),
+                  flush=True)
     return 0
 
 

@@ -8,6 +8,7 @@
   `takes_any_keyword`).
 - `common.targets`: one-hot or integer targets to class indices (`class_indices`), and the one rule for
   whether whole-number targets are class labels (`whole_numbers_are_classes`).
-- `common.text`: Markdown tables (`markdown_table`) and timestamps (`timestamp`, `folder_stamp`).
+- `common.text`: Markdown tables (`markdown_table`, `markdown_row`, `cell`, `significant`), `plural`
+  ("1 epoch", "3 epochs") and timestamps (`timestamp`, `folder_stamp`).
 - `common.hashing`: `sha256_of`, for downloads and shipped weights alike.
 """

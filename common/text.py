@@ -1,4 +1,4 @@
-"""Text every report shares: Markdown tables and timestamps."""
+"""Text every report shares: Markdown tables, counted nouns and timestamps."""
 
 from __future__ import annotations
 
@@ -14,11 +14,32 @@ def cell(value: Any, digits: int = 4) -> str:
     return "" if value is None else str(value)
 
 
+def significant(value: Any, digits: int = 4) -> str:
+    """A table cell: floats to `digits` significant figures (0.0001234, 1.235e+06), None empty."""
+    if isinstance(value, float):
+        return f"{value:.{digits}g}"
+    return "" if value is None else str(value)
+
+
+def markdown_row(values: Sequence[Any], digits: int = 4) -> str:
+    """One line of a Markdown table, for a table printed row by row as its results come."""
+    return "| " + " | ".join(cell(value, digits) for value in values) + " |"
+
+
 def markdown_table(header: Sequence[str], rows: Iterable[Sequence[Any]], digits: int = 4) -> list[str]:
-    """Lines of a Markdown table; floats written with `digits` decimals."""
+    """Lines of a Markdown table; floats written with `digits` decimals.
+
+    Cells given as strings are written as they are: format them first where a column needs
+    another form (`significant`, thousands separators).
+    """
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(cell(value, digits) for value in row) + " |" for row in rows]
+    lines += [markdown_row(row, digits) for row in rows]
     return lines
+
+
+def plural(count: int, word: str, plural_form: str | None = None) -> str:
+    """`count` and `word`, with the plural where the count is not 1: "1 epoch", "3 epochs", "0 epochs"."""
+    return f"{count} {word if count == 1 else plural_form or word + 's'}"
 
 
 def timestamp() -> str:

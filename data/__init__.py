@@ -59,6 +59,7 @@ class Prepared:
 def prepare(
     source: str,
     args: dict | None = None,
+    *,
     validation_split: float = 0.15,
     test_split: float = 0.15,
     stratify: bool = True,
@@ -77,6 +78,33 @@ def prepare(
         raise DataError(
             f"Source {source!r} gave {len(dataset.features)} feature rows but {len(dataset.targets)} targets."
         )
+    splits = _split(dataset, source, validation_split, test_split, stratify, seed, train_per_class)
+    class_counts = _class_counts(dataset, splits, source)
+    steps = [build_step(config) for config in (preprocessing or [])]
+    splits = _preprocess(splits, steps, dataset.task)
+    targets = splits["train"][1]
+    classification = dataset.task == CLASSIFICATION
+    scaling = next((step.describe() for step in steps if "target_std" in step.describe()), None)
+    return Prepared(
+        splits=splits,
+        task=dataset.task,
+        input_shape=tuple(int(size) for size in splits["train"][0].shape[1:]),
+        num_classes=len(dataset.class_names) if classification else 0,
+        num_targets=1 if targets.ndim == 1 or classification else int(targets.shape[1]),
+        class_names=dataset.class_names,
+        class_counts=class_counts,
+        target_mean=scaling["target_mean"] if scaling else None,
+        target_scale=scaling["target_std"] if scaling else None,
+        steps=[{"name": config if isinstance(config, str) else config["name"], **step.describe()}
+               for config, step in zip(preprocessing or [], steps, strict=True)],
+        test_from="source" if dataset.test is not None else "split",
+        feature_space=next((step.feature_space for step in steps if getattr(step, "feature_space", None)), None),
+    )
+
+
+def _split(dataset: Dataset, source: str, validation_split: float, test_split: float, stratify: bool, seed: int,
+           train_per_class: int | None) -> dict[str, tuple]:
+    """Train / validation / test (the source's own test split when it has one), seeded and stratified."""
     classification = dataset.task == CLASSIFICATION
     use_strata = stratify and classification
     if dataset.test is not None:
@@ -90,41 +118,30 @@ def prepare(
         if len(dataset.test[0]) == 0:
             raise DataError(f"Source {source!r} brought an empty test split.")
         splits["test"] = (dataset.test[0], np.asarray(dataset.test[1]))
-    num_classes = len(dataset.class_names) if classification else 0
-    class_counts = {}
-    if classification:
-        for name, (_, targets) in splits.items():
-            _check_labels(targets, num_classes, f"{source!r} ({name} split)")
-        class_counts = {
-            name: np.bincount(targets, minlength=num_classes).tolist() for name, (_, targets) in splits.items()
-        }
-    steps = [build_step(config) for config in (preprocessing or [])]
+    return splits
+
+
+def _class_counts(dataset: Dataset, splits: dict[str, tuple], source: str) -> dict[str, list[int]]:
+    """Samples of each class per split (classification), after checking every label is a declared class."""
+    if dataset.task != CLASSIFICATION:
+        return {}
+    num_classes = len(dataset.class_names)
+    for name, (_, targets) in splits.items():
+        _check_labels(targets, num_classes, f"{source!r} ({name} split)")
+    return {name: np.bincount(targets, minlength=num_classes).tolist() for name, (_, targets) in splits.items()}
+
+
+def _preprocess(splits: dict[str, tuple], steps: list, task: str) -> dict[str, tuple]:
+    """Fit each step on the training split, apply it to every split; numeric, finite arrays out."""
     for step in steps:
         if not step.takes_tables:
             splits = {name: (_numeric(features), targets) for name, (features, targets) in splits.items()}
-        step.fit(*splits["train"], dataset.task)
+        step.fit(*splits["train"], task)
         splits = {name: step.transform(*part) for name, part in splits.items()}
     splits = {name: (_numeric(features), targets) for name, (features, targets) in splits.items()}
     for name, (features, _) in splits.items():
         _check_finite(features, name)
-    targets = splits["train"][1]
-    num_targets = 1 if targets.ndim == 1 or classification else int(targets.shape[1])
-    scaling = next((step.describe() for step in steps if "target_std" in step.describe()), None)
-    return Prepared(
-        splits=splits,
-        task=dataset.task,
-        input_shape=tuple(int(size) for size in splits["train"][0].shape[1:]),
-        num_classes=num_classes,
-        num_targets=num_targets,
-        class_names=dataset.class_names,
-        class_counts=class_counts,
-        target_mean=scaling["target_mean"] if scaling else None,
-        target_scale=scaling["target_std"] if scaling else None,
-        steps=[{"name": config if isinstance(config, str) else config["name"], **step.describe()}
-               for config, step in zip(preprocessing or [], steps, strict=True)],
-        test_from="source" if dataset.test is not None else "split",
-        feature_space=next((step.feature_space for step in steps if getattr(step, "feature_space", None)), None),
-    )
+    return splits
 
 
 def _take(features, index: np.ndarray):

@@ -2,6 +2,7 @@
 
 `data.augmentation` lists Keras's random image layers by short name, e.g.
 `[{"name": "random_flip", "mode": "horizontal"}, {"name": "random_rotation", "factor": 0.1}]`.
+`random_crop` takes a random `height` x `width` window and resizes it back to the input size.
 The training pipeline maps each batch through them (seeded from the recipe's seed);
 validation, test and prediction never see them.
 """
@@ -40,6 +41,10 @@ def build_augmentation(configs: list, seed: int, input_shape: tuple[int, ...]) -
         arguments = {key: value for key, value in config.items() if key != "name"}
         try:
             layers.append(LAYERS[config["name"]](**arguments, seed=seed + index))
+            if config["name"] == "random_crop":
+                # Validation, test and prediction see whole images, so a crop is resized back to the input's
+                # height and width: the model's input shape stays one (a random crop-and-zoom).
+                layers.append(keras.layers.Resizing(*input_shape[:2], name=f"crop_back_{index}"))
         except (TypeError, ValueError) as error:
             raise DataError(f"`data.augmentation[{index}]` ({config['name']}) was given arguments it cannot "
                             f"take: {error}") from None

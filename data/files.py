@@ -163,7 +163,10 @@ def function(function: str = "", args: dict | None = None, task: str = "auto", c
     """Whatever a Python function returns: a Dataset, (features, targets), or ((x, y), (x_test, y_test)).
 
     `function` is "my_data.py:load" (a file beside the recipe or a path) or "module:load";
-    `args` are its keyword arguments.
+    `args` are its keyword arguments. In a recipe file, a relative "my_data.py" is found in the
+    recipe file's folder, whatever the current folder (recipe.json then records its absolute
+    path), and the function itself may be given instead (`args={"function": load}`); in an
+    override on the command line it is read from the current folder.
     """
     loader = load_function(function)
     where = f"the data function {function!r}"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import traceback
 
@@ -105,16 +106,7 @@ def _recipe(name: str, overrides: list[str], runs_dir: str, workers: int = 0) ->
     recipe = load_recipe(name)
     values, resume = None, None
     if location is not None:
-        from engine.run.resume import check_not_training, check_resume
-
-        extra = sorted(set(assignments) - {"strategy"}) + (["from_tune"] if from_tune is not None else [])
-        if extra:
-            raise RecipeError(f"resume= continues a run with the recipe its recipe.json recorded; it takes no other "
-                              f"overrides. Received: {', '.join(extra)}.")
-        resume = check_resume(str(location), runs_dir, recipe.name)
-        if not os.environ.get("TF_CONFIG"):
-            check_not_training(resume.folder)
-        recipe = apply_overrides(resume.recipe, assignments)
+        recipe, resume = _resumed(str(location), assignments, from_tune, runs_dir, recipe.name)
     else:
         recipe = apply_overrides(recipe, assignments)
     if from_tune is not None:
@@ -130,6 +122,20 @@ def _recipe(name: str, overrides: list[str], runs_dir: str, workers: int = 0) ->
     run_recipe(recipe, runs_dir=runs_dir, console=lambda line: print(line, flush=True), values=values,
                values_from=None if from_tune is None else f"best trial of {from_tune}", resume=resume)
     return 0
+
+
+def _resumed(location: str, assignments: dict, from_tune, runs_dir: str, recipe_name: str):
+    """The recipe and the checked unfinished run that `resume=` names; overrides may only repeat recipe.json."""
+    from engine.recipe.overrides import apply_overrides
+    from engine.run.resume import check_not_training, check_repeats_recorded, check_resume
+
+    if from_tune is not None:
+        raise RecipeError("resume= continues a run with the values its recipe.json recorded; drop from_tune=.")
+    resume = check_resume(location, runs_dir, recipe_name)
+    if not os.environ.get("TF_CONFIG"):
+        check_not_training(resume.folder)
+    check_repeats_recorded(resume, {key: value for key, value in assignments.items() if key != "strategy"})
+    return apply_overrides(resume.recipe, assignments), resume
 
 
 def _tune(name: str, overrides: list[str], runs_dir: str, workers: int) -> int:
@@ -152,6 +158,13 @@ def _tune(name: str, overrides: list[str], runs_dir: str, workers: int) -> int:
     return 0
 
 
+def first_sentence(text: str) -> str:
+    """The first sentence of a docstring's first paragraph, whole, on one line."""
+    paragraph = " ".join(text.strip().split("\n\n")[0].split())
+    end = re.search(r"\.\s+(?=[A-Z`(])", paragraph)  # a full stop before a new sentence, not "e.g. x"
+    return paragraph if end is None else paragraph[:end.start() + 1]
+
+
 def _list() -> int:
     import data
     import zoo
@@ -159,16 +172,12 @@ def _list() -> int:
 
     print("Recipes (make recipe NAME=...):")
     for name in catalog_names():
-        recipe = load_recipe(name)
-        first_line = recipe.description.splitlines()[0] if recipe.description else ""
-        print(f"  {name:<24} {first_line}")
+        print(f"  {name:<24} {first_sentence(load_recipe(name).description)}")
     print("Zoo models (zoo.create / model=Model(name=...)):")
     for name in zoo.list_models():
-        doc = (zoo.get_builder(name).__doc__ or "").strip().splitlines()
-        print(f"  {name:<24} {doc[0] if doc else ''}")
+        print(f"  {name:<24} {first_sentence(zoo.get_builder(name).__doc__ or '')}")
     print("Data sources (data=Data(source=...)):")
     for name in data.list_sources():
-        doc = (data.get_source(name).__doc__ or "").strip().splitlines()
         needs = {"files": " [your files]", "download": " [download]"}.get(data.sources.source_needs(name), "")
-        print(f"  {name:<24} {doc[0] if doc else ''}{needs}")
+        print(f"  {name:<24} {first_sentence(data.get_source(name).__doc__ or '')}{needs}")
     return 0

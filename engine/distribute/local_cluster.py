@@ -44,7 +44,7 @@ class Group:
 
     def start(self, label: str, arguments: list[str], environment: dict[str, str],
               on_line: Callable[[str], None]) -> subprocess.Popen:
-        process = subprocess.Popen(
+        process = subprocess.Popen(  # noqa: S603 - this interpreter running our own engine, no shell
             [sys.executable, "-m", "engine", *arguments],
             env={**os.environ, "PYTHONUNBUFFERED": "1", **environment},
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

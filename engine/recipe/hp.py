@@ -239,27 +239,41 @@ def from_dict(config: dict[str, Any]) -> Range:
         raise RecipeError(f"hp.{kind} was given arguments it does not take: {error}") from None
 
 
-def active_values(ranges: list[Range], values: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The value of every range that is active, by name: `values` where given, else the default.
+def register(hyperparameters, ranges: list[Range]) -> None:
+    """Declare `ranges` in a `keras_tuner.HyperParameters`, parents before their children, with conditions.
 
-    A conditional range is active when its parent is active and takes one of its
-    `parent_values`; inactive ranges are left out of the result.
+    Values already set in `hyperparameters.values` are kept: KerasTuner only fills in defaults.
     """
-    values = values or {}
     by_name = {range_.name: range_ for range_ in ranges}
-    chosen = {name: values.get(name, range_.default) for name, range_ in by_name.items()}
-    active: dict[str, Any] = {}
+    declared: set[str] = set()
 
-    def is_active(range_: Range, seen: tuple[str, ...] = ()) -> bool:
+    def declare(range_: Range) -> None:
+        if range_.name in declared:
+            return
+        declared.add(range_.name)
         parent_name = getattr(range_, "parent_name", None)
-        if parent_name is None:
-            return True
-        if parent_name in seen or parent_name not in by_name:
-            return False
-        parent = by_name[parent_name]
-        return is_active(parent, (*seen, range_.name)) and chosen[parent_name] in range_.parent_values
+        arguments = range_.keras_tuner_arguments()
+        if parent_name is not None:
+            if parent_name in by_name:
+                declare(by_name[parent_name])
+            arguments.update(parent_name=parent_name, parent_values=list(range_.parent_values))
+        getattr(hyperparameters, range_.kind)(range_.name, **arguments)
 
-    for name, range_ in by_name.items():
-        if is_active(range_):
-            active[name] = chosen[name]
-    return active
+    for range_ in ranges:
+        declare(range_)
+
+
+def active_values(ranges: list[Range], values: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The value of every active range, by name: `values` where given, else the default.
+
+    Which ranges are active is KerasTuner's own rule (`HyperParameters.is_active`): a conditional
+    range is active when its parent is active and takes one of its `parent_values`.
+    """
+    import keras_tuner  # imported here: reading a recipe does not need it
+
+    hyperparameters = keras_tuner.HyperParameters()
+    hyperparameters.values.update({name: value for name, value in (values or {}).items()
+                                   if name in {range_.name for range_ in ranges}})
+    register(hyperparameters, ranges)
+    return {range_.name: hyperparameters.values.get(range_.name, range_.default) for range_ in ranges
+            if hyperparameters.is_active(range_.name)}

@@ -8,7 +8,7 @@ import pkgutil
 from pathlib import Path
 
 import recipes
-from common.references import import_file
+from common.references import absolute_reference, import_file, is_reference
 from engine.errors import RecipeError, suggestion
 from engine.recipe.schema import Recipe
 
@@ -51,10 +51,10 @@ def _load_file(path: Path) -> Recipe:
     if path.suffix != ".py":
         raise RecipeError(f"A recipe file must end in .py (or be a run's recipe.json). Received: {str(path)!r}")
     module = import_file(path, "The recipe file", RecipeError)
-    return _recipe_from_module(module, path.stem, str(path))
+    return _recipe_from_module(module, path.stem, str(path), folder=path.parent)
 
 
-def _recipe_from_module(module, default_name: str, where: str) -> Recipe:
+def _recipe_from_module(module, default_name: str, where: str, folder: Path | None = None) -> Recipe:
     recipe = getattr(module, "recipe", None)
     if recipe is None:
         raise RecipeError(
@@ -66,10 +66,39 @@ def _recipe_from_module(module, default_name: str, where: str) -> Recipe:
             f"{where}: `recipe` must be an engine.Recipe. Received: {type(recipe).__name__}."
         )
     # Rebuilding from plain data checks every field the same way overrides are checked.
-    recipe = Recipe.from_dict(recipe.to_dict())
+    config = recipe.to_dict()
+    if folder is not None:
+        _make_references_absolute(config, folder)
+    recipe = Recipe.from_dict(config)
     recipe.name = recipe.name or default_name
     recipe.description = recipe.description or (module.__doc__ or "").strip()
     return recipe
+
+
+def _make_references_absolute(config: dict, folder: Path) -> None:
+    """Point the relative "file.py:name" references of a recipe file at files beside it, not in the current folder.
+
+    Covers the data function, the model builder, the loss, the metrics and the callbacks, so that
+    recipe.json holds absolute paths and reruns from anywhere.
+    """
+    def absolute(value):
+        return absolute_reference(value, folder) if is_reference(value) else value
+
+    def absolute_in(entry, key: str):
+        if isinstance(entry, dict) and key in entry:
+            return {**entry, key: absolute(entry[key])}
+        return absolute(entry)
+
+    data_args = config.get("data", {}).get("args")
+    if isinstance(data_args, dict) and "function" in data_args:
+        data_args["function"] = absolute(data_args["function"])
+    if isinstance(config.get("model"), dict) and config["model"].get("builder"):
+        config["model"]["builder"] = absolute(config["model"]["builder"])
+    if "loss" in config:
+        config["loss"] = absolute_in(config["loss"], "class_name")
+    for field, key in (("metrics", "class_name"), ("callbacks", "name")):
+        if isinstance(config.get(field), list):
+            config[field] = [absolute_in(entry, key) for entry in config[field]]
 
 
 def _load_json(path: Path) -> Recipe:
@@ -81,11 +110,15 @@ def _load_json(path: Path) -> Recipe:
         raise RecipeError(f"{str(path)!r} is not a readable JSON recipe: {error}") from None
     if not isinstance(config, dict):
         raise RecipeError(f"{str(path)!r} must hold a JSON object (a saved recipe).")
-    # A run's recipe.json carries a record of the ranges it resolved; it is not a field.
-    config = {key: value for key, value in config.items() if key != "hyperparameters"}
-    recipe = Recipe.from_dict(config)
+    recipe = saved_recipe(config)
     recipe.name = recipe.name or path.parent.parent.name or path.stem
     return recipe
+
+
+def saved_recipe(config: dict) -> Recipe:
+    """The `Recipe` a run's recipe.json (or a model card's `recipe`) holds."""
+    # recipe.json carries a record of the ranges it resolved; it is not a field.
+    return Recipe.from_dict({key: value for key, value in config.items() if key != "hyperparameters"})
 
 
 def _describe(error: BaseException) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 from engine.errors import RecipeError, suggestion
 from engine.recipe import hp
 from engine.recipe.open_keys import open_keys
-from engine.recipe.schema import FIELD_TYPES, NESTED, Data, Model, Recipe, Tuner, matches_type, type_names
+from engine.recipe.schema import Data, Model, Recipe, Tuner, field_types, matches_type, nested_class, type_names
 
 CLASS_AT = {"": Recipe, "data": Data, "model": Model, "tuner": Tuner}
 
@@ -97,10 +97,8 @@ def _assign(config: dict, key: str, value: Any) -> None:
 
 
 def _expected_types(cls: type | None, key: str, current: Any) -> tuple[type, ...] | None:
-    if cls is not None and key in FIELD_TYPES[cls]:
-        if (cls.__name__, key) in NESTED:
-            return (dict,)
-        return FIELD_TYPES[cls][key]
+    if cls is not None and key in field_types(cls):
+        return (dict,) if nested_class(cls, key) else field_types(cls)[key]
     if current is None:
         return None
     if hp.is_range_dict(current):
@@ -113,6 +111,21 @@ def _expected_types(cls: type | None, key: str, current: Any) -> tuple[type, ...
     if isinstance(current, (list, tuple)):
         return (list,)
     return (type(current),)
+
+
+def value_at(config: dict, key: str) -> Any:
+    """The value a dotted key names in a recipe dict (list entries by index or name); None when not set."""
+    container: Any = config
+    for part in key.split("."):
+        if isinstance(container, list):
+            names = [item.get("name") if isinstance(item, dict) else None for item in container]
+            index = int(part) if part.isdigit() else (names.index(part) if part in names else None)
+            container = container[index] if index is not None and index < len(container) else None
+        elif isinstance(container, dict):
+            container = container.get(part)
+        else:
+            return None
+    return container
 
 
 def _list_index(items: list, part: str, here: str) -> int:

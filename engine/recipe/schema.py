@@ -9,6 +9,8 @@ boolean does; `resolve` replaces each with its default, or with values a tuner c
 from __future__ import annotations
 
 import dataclasses
+import types
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -80,15 +82,16 @@ class Recipe:
     "learning_rate": ..., <other optimizer arguments>}` where the learning rate may be a
     schedule in Keras's serialized form (`{"class_name": "CosineDecay", "config": {...}}`),
     `metrics` are `keras.metrics.get` names, and each callback is
-    `{"name": <a class in keras.callbacks>, <its arguments>}`.
+    `{"name": <a class in keras.callbacks>, <its arguments>}`. A loss, a metric or a callback may
+    also be a top-level function or class of the recipe's file or a module, stored as `"file.py:name"`.
 
     `batch_size` is per replica: under a strategy with N replicas each step sees N times it.
     """
 
     data: Data
     model: Model
-    loss: str | dict
-    optimizer: dict = field(default_factory=lambda: {"name": "adam", "learning_rate": 1e-3})
+    loss: str | dict | Callable
+    optimizer: dict | str = field(default_factory=lambda: {"name": "adam", "learning_rate": 1e-3})
     metrics: list = field(default_factory=list)
     callbacks: list = field(default_factory=list)
     batch_size: int = 32
@@ -116,30 +119,30 @@ class Recipe:
         return _build_dataclass(cls, config, path="")
 
 
-# Types each fixed field accepts, checked on construction and on every override.
-# Open dictionaries (model.args, optimizer, callbacks, preprocessing steps) are checked
-# against the signature of what they configure, in engine.validation.
 NONE = type(None)
-FIELD_TYPES: dict[type, dict[str, tuple[type, ...]]] = {
-    Recipe: {
-        "data": (dict,), "model": (dict,), "loss": (str, dict), "optimizer": (dict, str),
-        "metrics": (list,), "callbacks": (list,), "batch_size": (int,), "epochs": (int,),
-        "seed": (int,), "strategy": (str,), "replicas": (int, NONE), "tuner": (dict,),
-        "fine_tune": (dict,), "targets": (dict,), "name": (str, NONE), "description": (str,),
-    },
-    Data: {
-        "source": (str,), "args": (dict,), "validation_split": (float,), "test_split": (float,),
-        "stratify": (bool,), "preprocessing": (list,), "train_per_class": (int, NONE),
-        "augmentation": (list,),
-    },
-    Model: {"name": (str, NONE), "args": (dict,), "builder": (str, NONE), "pretrained": (bool,),
-            "freeze_backbone": (bool,)},
-    Tuner: {
-        "name": (str,), "objective": (str,), "max_trials": (int,), "executions_per_trial": (int,),
-        "args": (dict,),
-    },
-}
-NESTED = {("Recipe", "data"): Data, ("Recipe", "model"): Model, ("Recipe", "tuner"): Tuner}
+# Annotations name what a user writes; after `to_plain` a function or class is its "file.py:name" string.
+_PLAIN = {Callable: str}
+
+
+def field_types(cls: type) -> dict[str, tuple[type, ...]]:
+    """The plain types each field of a recipe dataclass accepts, read off its annotations.
+
+    A nested recipe dataclass (`Recipe.data` is a `Data`) accepts a mapping of its fields.
+    """
+    found = {}
+    for name, hint in typing.get_type_hints(cls).items():
+        options = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+        plain = [dict if dataclasses.is_dataclass(option) else _PLAIN.get(typing.get_origin(option) or option,
+                                                                        typing.get_origin(option) or option)
+                 for option in options]
+        found[name] = tuple(dict.fromkeys(plain))
+    return found
+
+
+def nested_class(cls: type, name: str) -> type | None:
+    """The recipe dataclass a field holds (`Data` for `Recipe.data`), or None for a plain field."""
+    hint = typing.get_type_hints(cls).get(name)
+    return hint if dataclasses.is_dataclass(hint) else None
 
 
 def type_names(types: tuple[type, ...]) -> str:
@@ -184,12 +187,9 @@ def _build_dataclass(cls: type, config: Any, path: str) -> Any:
                 raise RecipeError(f"The recipe is missing the required field `{full}`.")
             continue
         value = config[item.name]
-        nested = NESTED.get((cls.__name__, item.name))
-        if nested is not None and isinstance(value, nested):
-            value = to_plain(value)
-        if cls is Model and item.name == "builder" and callable(value):
-            value = builder_reference(value)
-        expected = FIELD_TYPES[cls][item.name]
+        nested = nested_class(cls, item.name)
+        value = to_plain(value)  # nested dataclasses, and functions or classes as references
+        expected = field_types(cls)[item.name]
         if not matches_type(value, expected):
             raise RecipeError(
                 f"Recipe field `{full}` expects {type_names(expected)}. "
@@ -209,7 +209,7 @@ def _build_dataclass(cls: type, config: Any, path: str) -> Any:
 
 
 def to_plain(value: Any) -> Any:
-    """Dataclasses, ranges, tuples and builders turned into JSON-ready values."""
+    """Dataclasses, ranges, tuples, functions and classes turned into JSON-ready values."""
     if isinstance(value, hp.Range):
         return value.to_dict()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
@@ -219,7 +219,7 @@ def to_plain(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [to_plain(item) for item in value]
     if callable(value):
-        return builder_reference(value)
+        return code_reference(value)
     return value
 
 
@@ -234,89 +234,15 @@ def from_plain(value: Any) -> Any:
     return value
 
 
-def builder_reference(function: Callable) -> str:
-    """`"<module or file>:<name>"` for a top-level function, so recipe.json can point at it."""
+def code_reference(function: Callable) -> str:
+    """`"<module or file>:<name>"` for a top-level function or class (a builder, a loss, a callback),
+    so recipe.json can point at it."""
     try:
-        return reference_to(function, "A model builder")
+        return reference_to(function, "A function or class in a recipe")
     except UserError as error:
         raise RecipeError(str(error)) from None
 
 
 def load_builder(reference: str) -> Callable:
-    """The function a `builder_reference` string names."""
+    """The function a `code_reference` string names."""
     return import_reference(reference, "`model.builder`", RecipeError)
-
-
-def collect_ranges(value: Any, path: str = "") -> dict[str, hp.Range]:
-    """Every range in a recipe (object or dict form), keyed by its dotted path."""
-    found: dict[str, hp.Range] = {}
-    if isinstance(value, hp.Range):
-        found[path] = value
-    elif hp.is_range_dict(value):
-        found[path] = hp.from_dict(value)
-    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-        for item in dataclasses.fields(value):
-            found.update(collect_ranges(getattr(value, item.name), _join(path, item.name)))
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            found.update(collect_ranges(item, _join(path, str(key))))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found.update(collect_ranges(item, _join(path, str(index))))
-    return found
-
-
-def check_ranges(ranges: dict[str, hp.Range]) -> None:
-    """Refuse two different ranges under one name, and conditions on ranges that do not exist."""
-    by_name: dict[str, tuple[str, hp.Range]] = {}
-    for path, range_ in ranges.items():
-        if range_.name in by_name and by_name[range_.name][1] != range_:
-            raise RecipeError(
-                f"Two different ranges share the name {range_.name!r} (at `{by_name[range_.name][0]}` and "
-                f"`{path}`). Give each range its own name, or declare one range and reuse it."
-            )
-        by_name[range_.name] = (path, range_)
-    for path, range_ in ranges.items():
-        parent_name = getattr(range_, "parent_name", None)
-        if parent_name is None:
-            continue
-        if parent_name not in by_name or parent_name == range_.name:
-            raise RecipeError(
-                f"The range {range_.name!r} at `{path}` depends on parent_name={parent_name!r}, which is not "
-                f"another range of this recipe. {suggestion(parent_name, [n for n in by_name if n != range_.name])}"
-            )
-        parent = by_name[parent_name][1]
-        possible = getattr(parent, "values", None) or ((False, True) if isinstance(parent, hp.Boolean) else None)
-        if possible is not None and not set(range_.parent_values) <= set(possible):
-            raise RecipeError(
-                f"The range {range_.name!r} lists parent_values={list(range_.parent_values)!r}, but its parent "
-                f"{parent_name!r} can only take {list(possible)!r}."
-            )
-
-
-def resolve(recipe: Recipe, values: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The recipe as plain data with every range replaced by a value.
-
-    `values` maps a range's name to the value to use (a tuner's choice); any range not
-    named there takes its default. A key holding an inactive conditional range is dropped.
-    """
-    ranges = collect_ranges(recipe)
-    check_ranges(ranges)
-    active = hp.active_values(list(ranges.values()), values)
-    dropped = object()
-
-    def walk(item: Any) -> Any:
-        if hp.is_range_dict(item):
-            return active.get(item["name"], dropped)
-        if isinstance(item, dict):
-            pairs = ((key, walk(inner)) for key, inner in item.items())
-            return {key: inner for key, inner in pairs if inner is not dropped}
-        if isinstance(item, list):
-            return [inner for inner in map(walk, item) if inner is not dropped]
-        return item
-
-    return walk(recipe.to_dict())
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -10,10 +9,10 @@ from typing import Any
 import keras
 
 import data
-from engine.report.cost import EpochTimer, measure
-from engine.report.diagnosis import Finding, diagnose, uninformed_loss
-from engine.report.evaluation import Evaluation, baseline, evaluate_split
 from engine.report import plots
+from engine.report.cost import EpochTimer, measure
+from engine.report.diagnosis import Finding, best_epoch, diagnose, uninformed_loss
+from engine.report.evaluation import Evaluation, baseline, evaluate_split
 
 
 @dataclass
@@ -40,13 +39,6 @@ class Assessment:
             "diagnosis": [finding.to_dict() for finding in self.findings],
             "cost": self.cost,
         }
-
-
-def _best_epoch(history: dict[str, list[float]]) -> int | None:
-    validation = [value for value in history.get("val_loss", []) if value is not None]
-    if not validation or not all(math.isfinite(value) for value in validation):
-        return None
-    return min(range(len(validation)), key=validation.__getitem__) + 1
 
 
 def assess(
@@ -76,13 +68,20 @@ def assess(
     uninformed = uninformed_loss(loss_name, prepared.task, prepared.splits["train"][1])
     findings = diagnose(history, epochs_requested, stopped_by, restored_best, prepared.task, train_score,
                         train_baseline, uninformed)
-    best_epoch = _best_epoch(history)
+    best = best_epoch(history)
     cost = measure(model, prepared.input_shape, timer, len(prepared.splits["train"][0]), train_seconds)
-    pictures = {"learning_curves": plots.learning_curves(history, best_epoch, folder / "learning_curves.png")}
-    if evaluation is not None and prepared.task == data.CLASSIFICATION:
+    pictures = _draw(history, best, evaluation, prepared.task, folder)
+    return Assessment(evaluation, error, baseline(prepared, "test"), findings, cost, best, pictures)
+
+
+def _draw(history: dict[str, list[float]], best: int | None, evaluation: Evaluation | None, task: str,
+          folder: Path) -> dict[str, Path]:
+    """The run's PNG files: learning curves, then the task's own plots when the model could be evaluated."""
+    pictures = {"learning_curves": plots.learning_curves(history, best, folder / "learning_curves.png")}
+    if evaluation is not None and task == data.CLASSIFICATION:
         pictures["confusion_matrix"] = plots.confusion_matrix(evaluation, folder / "confusion_matrix.png")
         if evaluation.curves:
             pictures["roc_pr_curves"] = plots.roc_pr_curves(evaluation, folder / "roc_pr_curves.png")
     elif evaluation is not None:
         pictures["regression"] = plots.regression_plots(evaluation, folder / "regression.png")
-    return Assessment(evaluation, error, baseline(prepared, "test"), findings, cost, best_epoch, pictures)
+    return pictures

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from common.text import markdown_table, significant
 from engine.errors import RecipeError, suggestion
 from engine.run.run_folder import check_recipe_name
 
@@ -41,21 +42,12 @@ def collect_runs(runs_dir: str | Path, name: str) -> list[dict[str, Any]]:
 
 
 def format_table(rows: list[dict[str, Any]]) -> str:
-    """A Markdown table of runs: status, key settings, test metrics."""
+    """A Markdown table of runs: status, key settings, test metrics (floats to 4 significant figures)."""
     if not rows:
         return "No runs yet."
     settings = list(dict.fromkeys(key for row in rows for key in row["settings"]))
     metrics = list(dict.fromkeys(key for row in rows for key in row["test"]))
-
-    def cell(value: Any) -> str:
-        if isinstance(value, float):
-            return f"{value:.4g}"
-        return "" if value is None else str(value)
-
-    lines = ["| run | status | " + " | ".join(settings) + " | " + " | ".join(f"test {m}" for m in metrics) + " |",
-             "|---|---|" + "---|" * (len(settings) + len(metrics))]
-    for row in rows:
-        lines.append(f"| {row['run']} | {row['status']} | "
-                     + " | ".join(cell(row["settings"].get(key)) for key in settings) + " | "
-                     + " | ".join(cell(row["test"].get(key)) for key in metrics) + " |")
-    return "\n".join(lines)
+    header = ["run", "status", *settings, *(f"test {metric}" for metric in metrics)]
+    cells = [[row["run"], row["status"], *(significant(row["settings"].get(key)) for key in settings),
+              *(significant(row["test"].get(key)) for key in metrics)] for row in rows]
+    return "\n".join(markdown_table(header, cells))

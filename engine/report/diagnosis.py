@@ -3,6 +3,10 @@
 Each finding carries the evidence behind it and the usual remedy in one line. The
 thresholds are deliberately loose: a finding should mean something a person would act on,
 not the epoch-to-epoch noise every run has.
+
+One function per rule (`divergence`, `overfitting`, `underfitting`, `convergence`) returns
+its finding or None; `diagnose` runs them in that order. `DivergenceStop` applies the
+divergence rule after every epoch, so that a run that blows up ends there.
 """
 
 from __future__ import annotations
@@ -11,9 +15,11 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import keras
 import numpy as np
 
 from common.targets import class_indices
+from common.text import plural
 
 # Validation loss counts as risen when the mean of the last epochs exceeds its minimum by
 # more than this share of the minimum AND by more than the absolute amount below. The
@@ -50,6 +56,125 @@ def _finite(values: list[float]) -> bool:
     return all(value is not None and math.isfinite(value) for value in values)
 
 
+def best_epoch(history: dict[str, list[float]]) -> int | None:
+    """The epoch (1-based) of the lowest validation loss; None without one, or when any is not finite."""
+    validation = history.get("val_loss", [])
+    if not validation or not _finite(validation):
+        return None
+    return min(range(len(validation)), key=validation.__getitem__) + 1
+
+
+def divergence_at(epoch: int, loss: float | None, first_loss: float | None,
+                  uninformed: float | None = None) -> Finding | None:
+    """The divergence rule for the training loss `loss` of epoch `epoch` (1-based), or None.
+
+    It has diverged when the loss is not finite, is over EXPLODING_FACTOR times `first_loss`
+    (the loss of epoch 1), or is over EXPLODING_FACTOR times `uninformed` (see `uninformed_loss`).
+    `diagnose` applies it to a finished history, `DivergenceStop` after every epoch.
+    """
+    if loss is None or not math.isfinite(loss):
+        return Finding(
+            "divergence", True,
+            f"the training loss became {loss} at epoch {epoch}",
+            "lower the learning rate (by 10x), clip gradients (optimizer.clipnorm=1.0) or check the inputs' scale",
+        )
+    if first_loss is not None and loss > EXPLODING_FACTOR * first_loss:
+        return Finding(
+            "divergence", True,
+            f"the training loss grew from {first_loss:.4g} in epoch 1 to {loss:.4g} in epoch {epoch}",
+            "lower the learning rate (by 10x) or clip gradients (optimizer.clipnorm=1.0)",
+        )
+    if uninformed is not None and loss > EXPLODING_FACTOR * uninformed:
+        return Finding(
+            "divergence", True,
+            f"the training loss ended at {loss:.4g}, over {EXPLODING_FACTOR:.0f} times the {uninformed:.4g} "
+            "that a model knowing only the targets' distribution gets",
+            "lower the learning rate (by 10x) or clip gradients (optimizer.clipnorm=1.0)",
+        )
+    return None
+
+
+def divergence(losses: list[float], uninformed: float | None = None) -> Finding | None:
+    """Divergence of a whole history: its first non-finite loss, or else its last loss (`divergence_at`)."""
+    if not losses:
+        return None
+    broken = [index for index, value in enumerate(losses) if not _finite([value])]
+    index = broken[0] if broken else len(losses) - 1
+    return divergence_at(index + 1, losses[index], losses[0], uninformed)
+
+
+def overfitting(history: dict[str, list[float]], restored_best: bool) -> Finding | None:
+    """Validation loss rose well above its minimum while the training loss kept falling."""
+    losses, validation = history.get("loss", []), history.get("val_loss", [])
+    epoch = best_epoch(history)
+    if len(validation) <= RECENT_EPOCHS or epoch is None:
+        return None
+    best = epoch - 1
+    recent = sum(validation[-RECENT_EPOCHS:]) / RECENT_EPOCHS
+    rise = recent - validation[best]
+    if not (best < len(validation) - RECENT_EPOCHS and rise > OVERFIT_RELATIVE_RISE * validation[best]
+            and rise > OVERFIT_ABSOLUTE_RISE and losses[-1] < losses[best]):
+        return None
+    kept = f"; the saved model holds epoch {epoch}'s weights (restored by EarlyStopping)" if restored_best else ""
+    return Finding(
+        "overfitting", True,
+        f"validation loss fell to {validation[best]:.4f} at epoch {epoch}, then rose to {recent:.4f} "
+        f"(mean of the last {RECENT_EPOCHS} epochs) while training loss fell from {losses[best]:.4g} to "
+        f"{losses[-1]:.4g}; the gap between them ended at {validation[-1] - losses[-1]:.4f}{kept}",
+        "add regularization (model.args.l2, model.args.dropout), more data or augmentation, or stop "
+        "early (EarlyStopping with restore_best_weights=True)",
+    )
+
+
+def underfitting(task: str, train_score: float | None, train_baseline: float | None) -> Finding | None:
+    """The training score is too close to the easy baseline (accuracy) or to predicting the mean (R^2)."""
+    if train_score is None or not math.isfinite(train_score):
+        return None
+    if task == "classification" and train_baseline is not None and train_baseline < 1.0:
+        share = (train_score - train_baseline) / (1.0 - train_baseline)
+        if share < UNDERFIT_SHARE_OF_GAP:
+            return Finding(
+                "underfitting", True,
+                f"training accuracy is {train_score:.4f} against {train_baseline:.4f} for always predicting "
+                f"the majority class: it closes only {share:.0%} of the gap to a perfect score",
+                "more capacity (model.args.width, depth or filters), more epochs, or a higher learning rate",
+            )
+    elif task == "regression" and train_score < UNDERFIT_R2:
+        return Finding(
+            "underfitting", True,
+            f"training R^2 is {train_score:.4f} (0 is what predicting the mean gets)",
+            "more capacity (model.args.width or depth), more epochs, or a higher learning rate",
+        )
+    return None
+
+
+def convergence(history: dict[str, list[float]], epochs_requested: int, stopped_by: str) -> Finding | None:
+    """Not a problem: which callback stopped the run, or whether more epochs would still have helped."""
+    if stopped_by:
+        return Finding("convergence", False, stopped_by,
+                       "nothing to do; raise the callback's patience if it stopped too soon")
+    validation = history.get("val_loss", [])
+    epoch = best_epoch(history)
+    if len(validation) < 5 or epoch is None:
+        return None
+    window = max(2, len(validation) // 5)
+    earlier = min(validation[:-window])
+    lowest = validation[epoch - 1]
+    gain = (earlier - lowest) / earlier if earlier > 0 else 0.0
+    if epoch > len(validation) - max(1, len(validation) // 10) and gain > STILL_IMPROVING_SHARE:
+        return Finding(
+            "convergence", False,
+            f"validation loss was still falling at the last of {plural(epochs_requested, 'epoch')} "
+            f"({gain:.1%} lower over the last {window})",
+            "train longer (more epochs), or add EarlyStopping and a larger epoch budget",
+        )
+    return Finding(
+        "convergence", False,
+        f"ran all {plural(epochs_requested, 'epoch')}; validation loss was lowest at epoch {epoch} ({lowest:.4f})",
+        "fewer epochs, or EarlyStopping with restore_best_weights=True, would save time",
+    )
+
+
 def diagnose(
     history: dict[str, list[float]],
     epochs_requested: int,
@@ -60,98 +185,53 @@ def diagnose(
     train_baseline: float | None,
     uninformed: float | None = None,
 ) -> list[Finding]:
-    """Findings for a finished run, most serious first.
+    """Findings for a finished run, most serious first; a diverged run gets that finding alone.
 
     `train_score` is the final model's accuracy (classification) or R^2 (regression) on the
     training split, `train_baseline` the majority-class accuracy there (classification), and
     `uninformed` the training loss of a model that knows only the targets' distribution.
     """
-    findings: list[Finding] = []
     losses = history.get("loss", [])
-    validation = history.get("val_loss", [])
     if not losses:
-        return findings
-    if not _finite(losses):
-        epoch = next(index for index, value in enumerate(losses) if not math.isfinite(value)) + 1
-        findings.append(Finding(
-            "divergence", True,
-            f"the training loss became {losses[epoch - 1]} at epoch {epoch}",
-            "lower the learning rate (by 10x), clip gradients (optimizer.clipnorm=1.0) or check the inputs' scale",
-        ))
-        return findings
-    if losses[-1] > EXPLODING_FACTOR * losses[0]:
-        findings.append(Finding(
-            "divergence", True,
-            f"the training loss grew from {losses[0]:.4g} in epoch 1 to {losses[-1]:.4g} in epoch {len(losses)}",
-            "lower the learning rate (by 10x) or clip gradients (optimizer.clipnorm=1.0)",
-        ))
-        return findings
-    if uninformed is not None and losses[-1] > EXPLODING_FACTOR * uninformed:
-        findings.append(Finding(
-            "divergence", True,
-            f"the training loss ended at {losses[-1]:.4g}, over {EXPLODING_FACTOR:.0f} times the {uninformed:.4g} "
-            "that a model knowing only the targets' distribution gets",
-            "lower the learning rate (by 10x) or clip gradients (optimizer.clipnorm=1.0)",
-        ))
-        return findings
+        return []
+    diverged = divergence(losses, uninformed)
+    if diverged is not None:
+        return [diverged]
+    findings = [
+        overfitting(history, restored_best),
+        underfitting(task, train_score, train_baseline),
+        convergence(history, epochs_requested, stopped_by),
+    ]
+    return [finding for finding in findings if finding is not None]
 
-    if len(validation) > RECENT_EPOCHS and _finite(validation):
-        best = min(range(len(validation)), key=validation.__getitem__)
-        recent = sum(validation[-RECENT_EPOCHS:]) / RECENT_EPOCHS
-        rise = recent - validation[best]
-        if (best < len(validation) - RECENT_EPOCHS and rise > OVERFIT_RELATIVE_RISE * validation[best]
-                and rise > OVERFIT_ABSOLUTE_RISE and losses[-1] < losses[best]):
-            kept = (f"; the saved model holds epoch {best + 1}'s weights (restored by EarlyStopping)"
-                    if restored_best else "")
-            findings.append(Finding(
-                "overfitting", True,
-                f"validation loss fell to {validation[best]:.4f} at epoch {best + 1}, then rose to {recent:.4f} "
-                f"(mean of the last {RECENT_EPOCHS} epochs) while training loss fell from {losses[best]:.4g} to "
-                f"{losses[-1]:.4g}; the gap between them ended at {validation[-1] - losses[-1]:.4f}{kept}",
-                "add regularization (model.args.l2, model.args.dropout), more data or augmentation, or stop "
-                "early (EarlyStopping with restore_best_weights=True)",
-            ))
 
-    if train_score is not None and math.isfinite(train_score):
-        if task == "classification" and train_baseline is not None and train_baseline < 1.0:
-            share = (train_score - train_baseline) / (1.0 - train_baseline)
-            if share < UNDERFIT_SHARE_OF_GAP:
-                findings.append(Finding(
-                    "underfitting", True,
-                    f"training accuracy is {train_score:.4f} against {train_baseline:.4f} for always predicting "
-                    f"the majority class: it closes only {share:.0%} of the gap to a perfect score",
-                    "more capacity (model.args.width, depth or filters), more epochs, or a higher learning rate",
-                ))
-        elif task == "regression" and train_score < UNDERFIT_R2:
-            findings.append(Finding(
-                "underfitting", True,
-                f"training R^2 is {train_score:.4f} (0 is what predicting the mean gets)",
-                "more capacity (model.args.width or depth), more epochs, or a higher learning rate",
-            ))
+class DivergenceStop(keras.callbacks.Callback):
+    """Ends training at the end of the first epoch where `diagnose`'s divergence rule fires.
 
-    if stopped_by:
-        findings.append(Finding("convergence", False, stopped_by,
-                                "nothing to do; raise the callback's patience if it stopped too soon"))
-    elif len(validation) >= 5 and _finite(validation):
-        best = min(range(len(validation)), key=validation.__getitem__)
-        window = max(2, len(validation) // 5)
-        earlier = min(validation[:-window])
-        gain = (earlier - validation[best]) / earlier if earlier > 0 else 0.0
-        if best >= len(validation) - max(1, len(validation) // 10) and gain > STILL_IMPROVING_SHARE:
-            findings.append(Finding(
-                "convergence", False,
-                f"validation loss was still falling at the last of {epochs_requested} epochs "
-                f"({gain:.1%} lower over the last {window})",
-                "train longer (more epochs), or add EarlyStopping and a larger epoch budget",
-            ))
-        else:
-            findings.append(Finding(
-                "convergence", False,
-                f"ran all {epochs_requested} epochs; validation loss was lowest at epoch {best + 1} "
-                f"({validation[best]:.4f})",
-                "fewer epochs, or EarlyStopping with restore_best_weights=True, would save time",
-            ))
-    return findings
+    Keras's TerminateOnNaN stops only a loss that is already NaN; a loss that grows a
+    thousandfold while staying finite would otherwise run to the last epoch. `uninformed` is
+    the loss of a model that knows only the targets' distribution (`uninformed_loss`), and
+    `first_loss` the loss of epoch 1 when a resumed run starts after it. After a stop,
+    `stopped_epoch` (1-based) and `finding` say where and why; both stay None otherwise.
+    """
+
+    def __init__(self, uninformed: float | None, first_loss: float | None = None):
+        super().__init__()
+        self.uninformed = uninformed
+        self.first_loss = first_loss
+        self.stopped_epoch: int | None = None
+        self.finding: Finding | None = None
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if "loss" not in (logs or {}):
+            return
+        loss = float(logs["loss"])
+        if self.first_loss is None:
+            self.first_loss = loss
+        finding = divergence_at(epoch + 1, loss, self.first_loss, self.uninformed)
+        if finding is not None:
+            self.finding, self.stopped_epoch = finding, epoch + 1
+            self.model.stop_training = True
 
 
 def uninformed_loss(loss_name: str, task: str, train_targets) -> float | None:

@@ -1,4 +1,4 @@
-"""From a resolved recipe (plain data, no ranges left) to data, a compiled model and datasets.
+"""From a resolved recipe (a `Recipe` with no range left) to data, a compiled model and datasets.
 
 Shared by plain runs (engine.run.training) and searches (engine.tune.search), so a trial builds
 exactly what a run with the same values would.
@@ -14,26 +14,46 @@ import tensorflow as tf
 import data
 import data.pipeline
 import zoo
+from common.signatures import accepted_arguments, keep_accepted, takes_any_keyword
 from engine.errors import RecipeError
-from engine.recipe.schema import load_builder
-from engine.run.keras_objects import build_loss, build_optimizer, check_metrics
+from engine.recipe.schema import Model, Recipe, load_builder
+from engine.recipe.validation import check_numbers
+from engine.run.keras_objects import build_loss, build_metrics, build_optimizer, metric_names
 
 
 def check_resolved(resolved: dict[str, Any]) -> None:
     """Checks on values that only make sense once ranges are resolved."""
-    for field in ("batch_size", "epochs"):
-        if resolved[field] < 1:
-            raise RecipeError(f"`{field}` must be at least 1. Received: {field}={resolved[field]!r}")
+    check_numbers(resolved)
 
 
-def prepare_data(resolved: dict[str, Any]) -> data.Prepared:
+def prepare_data(recipe: Recipe) -> data.Prepared:
     """The splits a resolved recipe trains and is tested on, exactly as a run prepares them."""
-    spec = resolved["data"]
-    prepared = data.prepare(spec["source"], spec["args"], spec["validation_split"], spec["test_split"],
-                            spec["stratify"], spec["preprocessing"], resolved["seed"], spec.get("train_per_class"))
-    prepared.augmentation = data.build_augmentation(spec.get("augmentation") or [], resolved["seed"],
-                                                    prepared.input_shape)
+    spec = recipe.data
+    prepared = data.prepare(spec.source, spec.args, validation_split=spec.validation_split,
+                            test_split=spec.test_split, stratify=spec.stratify, preprocessing=spec.preprocessing,
+                            seed=recipe.seed, train_per_class=spec.train_per_class)
+    prepared.augmentation = data.build_augmentation(spec.augmentation or [], recipe.seed, prepared.input_shape)
     return prepared
+
+
+def check_model(recipe: Recipe) -> None:
+    """Refuse, before any data is read, a model the engine could not build: an unknown zoo name, arguments
+    the builder does not take, or a builder that cannot take the input shape and the number of classes."""
+    spec = recipe.model
+    if spec.name:
+        if spec.name not in zoo.list_pretrained():
+            zoo.registry.check_arguments(spec.name, zoo.get_builder(spec.name), spec.args)
+        return
+    builder = load_builder(spec.builder)
+    zoo.registry.check_arguments(spec.builder, builder, spec.args)
+    missing = [name for name in zoo.registry.DATA_ARGUMENTS
+               if name not in accepted_arguments(builder) and not takes_any_keyword(builder)]
+    if missing:
+        raise RecipeError(
+            f"The model builder {spec.builder!r} must accept {' and '.join(missing)}: the engine passes the shape "
+            "of one sample and the number of output units, read off the data. Write it as "
+            "`def build(input_shape, num_classes, ...)` (it may also take `output_activation`)."
+        )
 
 
 # Words in the names of losses that only make sense for class labels.
@@ -60,34 +80,37 @@ def output_layer(loss: Any, prepared: data.Prepared, model_args: dict) -> dict[s
     return {"units": units, "activation": model_args.get("output_activation", activation)}
 
 
-def build_model(
-    resolved: dict[str, Any], prepared: data.Prepared, strategy: tf.distribute.Strategy
-) -> tuple[keras.Model, dict[str, Any]]:
+def _architecture(spec: Model, prepared: data.Prepared, output: dict[str, Any]) -> keras.Model:
+    """The uncompiled model a recipe's `model` declares, for this data's shape and output layer."""
+    if spec.name and (spec.pretrained or spec.name in zoo.list_pretrained()):
+        if spec.args and spec.name in zoo.list_pretrained():
+            raise RecipeError(f"`model.args` must be empty for the pretrained model {spec.name!r}: "
+                              "its architecture and arguments come from its card.")
+        return zoo.load(spec.name, pretrained=spec.pretrained, num_classes=output["units"],
+                        freeze_backbone=spec.freeze_backbone, input_shape=prepared.input_shape,
+                        output_activation=output["activation"])
+    arguments = {**spec.args, "output_activation": output["activation"]}
+    if spec.name:
+        if spec.freeze_backbone:
+            raise RecipeError("`model.freeze_backbone` needs pretrained weights: set model.pretrained=true.")
+        return zoo.create(spec.name, prepared.input_shape, output["units"], **arguments)
+    # A builder gets what its signature takes: `output_activation` only where it asks for it.
+    builder = load_builder(spec.builder)
+    return builder(**keep_accepted(builder, {"input_shape": prepared.input_shape, "num_classes": output["units"],
+                                             **arguments}))
+
+
+def build_model(recipe: Recipe, prepared: data.Prepared,
+                strategy: tf.distribute.Strategy) -> tuple[keras.Model, dict[str, Any]]:
     """The recipe's model, compiled under `strategy`, and a description of its output layer."""
-    loss = build_loss(resolved["loss"])
-    check_metrics(resolved["metrics"])
-    model_spec = resolved["model"]
-    output = output_layer(loss, prepared, model_spec["args"])
-    arguments = {**model_spec["args"], "output_activation": output["activation"]}
+    loss = build_loss(recipe.loss)
+    metrics = build_metrics(recipe.metrics)
+    output = output_layer(loss, prepared, recipe.model.args)
     with strategy.scope():
-        if model_spec["name"] and (model_spec.get("pretrained") or model_spec["name"] in zoo.list_pretrained()):
-            if model_spec["args"] and model_spec["name"] in zoo.list_pretrained():
-                raise RecipeError(f"`model.args` must be empty for the pretrained model {model_spec['name']!r}: "
-                                  "its architecture and arguments come from its card.")
-            model = zoo.load(model_spec["name"], pretrained=model_spec.get("pretrained", False),
-                             num_classes=output["units"], freeze_backbone=model_spec.get("freeze_backbone", False),
-                             input_shape=prepared.input_shape, output_activation=output["activation"])
-        elif model_spec["name"]:
-            if model_spec.get("freeze_backbone"):
-                raise RecipeError("`model.freeze_backbone` needs pretrained weights: set model.pretrained=true.")
-            model = zoo.create(model_spec["name"], prepared.input_shape, output["units"], **arguments)
-        else:
-            builder = load_builder(model_spec["builder"])
-            zoo.registry.check_arguments(model_spec["builder"], builder, model_spec["args"])
-            model = builder(input_shape=prepared.input_shape, num_classes=output["units"], **arguments)
+        model = _architecture(recipe.model, prepared, output)
         if not isinstance(model, keras.Model):
             raise RecipeError(f"The model builder returned {type(model).__name__}, not a keras.Model.")
-        model.compile(optimizer=build_optimizer(resolved["optimizer"]), loss=loss, metrics=resolved["metrics"])
+        model.compile(optimizer=build_optimizer(recipe.optimizer), loss=loss, metrics=metrics)
     return model, output
 
 
@@ -100,21 +123,14 @@ def make_datasets(prepared: data.Prepared, global_batch: int, seed: int) -> dict
     }
 
 
-def logged_metric_names(resolved: dict[str, Any]) -> list[str]:
+def logged_metric_names(recipe: Recipe) -> list[str]:
     """Names Keras logs for the recipe's loss and metrics, e.g. ["loss", "accuracy"]."""
-    names = ["loss"]
-    for metric in resolved["metrics"]:
-        if isinstance(metric, str):
-            names.append(metric)
-        elif isinstance(metric, dict):
-            config = metric.get("config", {})
-            names.append(config.get("name") or keras.metrics.get(metric).name)
-    return names
+    return ["loss", *metric_names(recipe.metrics)]
 
 
-def check_fine_tune(resolved: dict[str, Any]) -> dict[str, Any]:
+def check_fine_tune(recipe: Recipe) -> dict[str, Any]:
     """The second phase's settings, checked: {} when the recipe has none."""
-    phase = resolved.get("fine_tune") or {}
+    phase = recipe.fine_tune or {}
     if not phase:
         return {}
     unknown = sorted(set(phase) - {"epochs", "learning_rate"})
@@ -124,18 +140,17 @@ def check_fine_tune(resolved: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(epochs, int) or epochs < 1 or not isinstance(rate, (int, float)) or rate <= 0:
         raise RecipeError("`fine_tune` needs whole `epochs` >= 1 and a `learning_rate` > 0, e.g. "
                           f"{{'epochs': 20, 'learning_rate': 1e-4}}. Received: {phase!r}")
-    if not resolved["model"].get("freeze_backbone"):
+    if not recipe.model.freeze_backbone:
         raise RecipeError("`fine_tune` unfreezes a frozen backbone; set model.freeze_backbone=true for phase one.")
     return phase
 
 
-def unfreeze_for_fine_tuning(model: keras.Model, resolved: dict[str, Any], strategy: tf.distribute.Strategy) -> None:
+def unfreeze_for_fine_tuning(model: keras.Model, recipe: Recipe, strategy: tf.distribute.Strategy) -> None:
     """Phase two: unfreeze the backbone (batch norm stays frozen) and recompile at the lower rate."""
-    phase = resolved["fine_tune"]
-    optimizer = resolved["optimizer"]
+    optimizer = recipe.optimizer
     optimizer = dict(optimizer) if isinstance(optimizer, dict) else {"name": optimizer}
-    optimizer["learning_rate"] = phase["learning_rate"]
+    optimizer["learning_rate"] = recipe.fine_tune["learning_rate"]
     with strategy.scope():
         zoo.set_backbone_frozen(model, False)
-        model.compile(optimizer=build_optimizer(optimizer), loss=build_loss(resolved["loss"]),
-                      metrics=resolved["metrics"])
+        model.compile(optimizer=build_optimizer(optimizer), loss=build_loss(recipe.loss),
+                      metrics=build_metrics(recipe.metrics))

@@ -11,9 +11,10 @@ from typing import Any
 import keras
 
 import zoo
+from common.text import plural
 from engine.errors import RecipeError
+from engine.run.plan import versions
 from engine.run.run_folder import atomic_path, check_recipe_name, write_json, write_text
-from engine.run.training import versions
 from zoo.pretrained import MAX_BYTES, MODEL_FILE, STORE
 
 DATASET_FIELDS = ("source", "args", "validation_split", "test_split", "preprocessing", "train_per_class")
@@ -95,7 +96,7 @@ def model_card(card: dict[str, Any]) -> str:
         f"{card['parameters']:,} parameters; inputs shaped {tuple(card['input_shape'])}, "
         f"{card['num_classes']} output units.",
         f"- Trained by recipe `{recipe['name']}` on `{card['dataset']['source']}` "
-        f"{json.dumps(card['dataset']['args'])} (seed {recipe['seed']}, {recipe['epochs']} epochs).",
+        f"{json.dumps(card['dataset']['args'])} (seed {recipe['seed']}, {plural(recipe['epochs'], 'epoch')}).",
         f"- Test metrics (held-out split of that recipe): {figures}.",
         f"- Inputs must be prepared as in training: {steps}.",
         f"- Classes: {', '.join(card['class_names'])}." if card["class_names"] else "",

@@ -130,6 +130,20 @@ def check_resume(location: str, runs_dir: str | Path, recipe_name: str) -> Resum
     return Resume(folder, env, recipe, ranges, values, state, rows)
 
 
+def check_repeats_recorded(resume: Resume, assignments: dict[str, Any]) -> None:
+    """Overrides given with resume= may repeat what recipe.json recorded (a re-typed command), nothing else."""
+    from engine.recipe.overrides import apply_overrides, value_at
+
+    recorded = resume.recipe.to_dict()
+    for key, value in assignments.items():
+        if apply_overrides(resume.recipe, {key: value}).to_dict() != recorded:
+            raise RecipeError(
+                f"resume= continues the run as its recipe.json recorded it, and `{key}` was "
+                f"{value_at(recorded, key)!r} there, not {value!r}. Drop `{key}=...` to resume the run, or start "
+                "a new run without resume=."
+            )
+
+
 def _history_rows(folder: Path, epochs: int, location: str) -> list[dict[str, Any]]:
     if not epochs:
         return []
@@ -141,8 +155,9 @@ def _history_rows(folder: Path, epochs: int, location: str) -> list[dict[str, An
     rows = [{key: (int(value) if key == "epoch" else float(value)) for key, value in row.items()}
             for row in table.to_dict("records") if row["epoch"] <= epochs]
     if [row["epoch"] for row in rows] != list(range(1, epochs + 1)):
-        raise RecipeError(f"resume={location}: history.csv does not hold epochs 1 to {epochs}, the epochs the "
-                          "backup has done; the run cannot be resumed.")
+        done = "epoch 1" if epochs == 1 else f"epochs 1 to {epochs}"
+        raise RecipeError(f"resume={location}: history.csv does not hold {done}, what the backup has done; the run "
+                          "cannot be resumed.")
     return rows
 
 

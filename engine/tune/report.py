@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from scipy.stats import spearmanr  # noqa: E402
 
+from common.text import markdown_table, significant  # noqa: E402
 from engine.recipe import hp  # noqa: E402
 from engine.report.plots import save_figure  # noqa: E402
 
@@ -107,10 +108,16 @@ def write_importance_plot(path: Path, rows: list[dict[str, Any]], ranges: list[h
     return ranking
 
 
-def _cell(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return "" if value is None else str(value)
+def _trials_table(rows: list[dict[str, Any]], objective_name: str, names: list[str]) -> list[str]:
+    """One line per trial, best first: rank, status, score, best epoch (1-based) and the values tried."""
+    header = ["rank", "trial", "status", objective_name, "best epoch", *names]
+    cells = [
+        [rank, row["trial_id"], row["status"].lower(), significant(row["score"]),
+         significant(None if row["best_step"] is None else row["best_step"] + 1),
+         *(significant(row["values"].get(name, "-")) for name in names)]
+        for rank, row in enumerate(rows, start=1)
+    ]
+    return markdown_table(header, cells)
 
 
 def render_tune_report(search, rows: list[dict[str, Any]], best: dict[str, Any] | None,
@@ -119,7 +126,7 @@ def render_tune_report(search, rows: list[dict[str, Any]], best: dict[str, Any] 
     names = [range_.name for range_ in search.ranges]
     objective = search.objective
     lines = [
-        f"# Search: {search.recipe.name}, {search.resolved['tuner']['name']}",
+        f"# Search: {search.recipe.name}, {search.resolved.tuner.name}",
         "",
         f"Objective: `{objective.name}` ({objective.direction}imize). "
         f"Trials: {', '.join(f'{count} {status.lower()}' for status, count in trials.items())}.",
@@ -135,17 +142,7 @@ def render_tune_report(search, rows: list[dict[str, Any]], best: dict[str, Any] 
             f"Retrain with these values: `make recipe NAME={search.recipe.name} ARGS=\"from_tune={search.folder}\"`.",
             "",
         ]
-    lines += [
-        "## Trials, best first",
-        "",
-        "| rank | trial | status | " + objective.name + " | best epoch | " + " | ".join(names) + " |",
-        "|---|---|---|---|---|" + "---|" * len(names),
-    ]
-    for rank, row in enumerate(rows, start=1):
-        cells = [_cell(row["values"].get(name, "-")) for name in names]
-        lines.append(f"| {rank} | {row['trial_id']} | {row['status'].lower()} | {_cell(row['score'])} | "
-                     f"{_cell(row['best_step'] + 1 if row['best_step'] is not None else None)} | "
-                     + " | ".join(cells) + " |")
+    lines += ["## Trials, best first", "", *_trials_table(rows, objective.name, names)]
     failed = [row for row in rows if row["status"] != "COMPLETED"]
     if failed:
         lines += ["", "## Trials that did not complete", ""]

@@ -27,13 +27,16 @@ import keras_tuner
 import tensorflow as tf
 
 import data
-from engine.distribute.strategy import Chosen, choose_strategy
+from engine.distribute.strategy import Chosen
 from engine.errors import RecipeError, suggestion
 from engine.recipe import hp
-from engine.recipe.schema import Recipe, collect_ranges, resolve
-from engine.run.building import build_model, check_resolved, logged_metric_names, make_datasets, prepare_data
+from engine.recipe.resolve import collect_ranges, resolve
+from engine.recipe.schema import Recipe
+from engine.recipe.validation import check_numbers
+from engine.run.building import build_model, check_resolved, logged_metric_names, make_datasets
 from engine.run.keras_objects import build_callbacks
-from engine.run.run_folder import check_recipe_name, write_json, write_text
+from engine.run.plan import plan_recipe
+from engine.run.run_folder import write_json, write_text
 from engine.tune.report import render_tune_report, trial_rows, write_importance_plot
 
 TUNERS = {
@@ -72,7 +75,7 @@ def expand_shorthands(assignments: dict[str, Any]) -> tuple[dict[str, Any], bool
     return {SHORTHANDS.get(key, key): value for key, value in assignments.items()}, overwrite
 
 
-def objective_for(name: str, resolved: dict[str, Any]) -> keras_tuner.Objective:
+def objective_for(name: str, resolved: Recipe) -> keras_tuner.Objective:
     """The tuner objective, refused unless it is a metric the recipe logs."""
     logged = logged_metric_names(resolved)
     valid = logged + [f"val_{metric}" for metric in logged]
@@ -129,28 +132,12 @@ class RecipeHyperModel(keras_tuner.HyperModel):
 
     def declare(self, hyperparameters: keras_tuner.HyperParameters) -> dict[str, Any]:
         """Register every range with KerasTuner (parents first) and return the active values."""
-        by_name = {range_.name: range_ for range_ in self.ranges}
-        declared: set[str] = set()
-
-        def register(range_: hp.Range) -> None:
-            if range_.name in declared:
-                return
-            parent_name = getattr(range_, "parent_name", None)
-            if parent_name is not None:
-                register(by_name[parent_name])
-            arguments = range_.keras_tuner_arguments()
-            if parent_name is not None:
-                arguments.update(parent_name=parent_name, parent_values=list(range_.parent_values))
-            getattr(hyperparameters, range_.kind)(range_.name, **arguments)
-            declared.add(range_.name)
-
-        for range_ in self.ranges:
-            register(range_)
+        hp.register(hyperparameters, self.ranges)
         return hp.active_values(self.ranges, hyperparameters.values)
 
-    def resolved(self, hyperparameters: keras_tuner.HyperParameters) -> dict[str, Any]:
+    def resolved(self, hyperparameters: keras_tuner.HyperParameters) -> Recipe:
         resolved = resolve(self.recipe, self.declare(hyperparameters))
-        check_resolved(resolved)
+        check_resolved(resolved.to_dict())
         return resolved
 
     def build(self, hyperparameters: keras_tuner.HyperParameters) -> keras.Model:
@@ -158,20 +145,20 @@ class RecipeHyperModel(keras_tuner.HyperModel):
         key = json.dumps(hp.active_values(self.ranges, hyperparameters.values), sort_keys=True, default=str)
         self.seed_offset = self.builds[key]
         self.builds[key] += 1
-        keras.utils.set_random_seed(resolved["seed"] + self.seed_offset)
+        keras.utils.set_random_seed(resolved.seed + self.seed_offset)
         model, _ = build_model(resolved, self.prepared, self.chosen.strategy)
         return model
 
     def fit(self, hyperparameters, model, *args, callbacks=None, epochs=None, **kwargs):
         resolved = self.resolved(hyperparameters)
-        seed = resolved["seed"] + self.seed_offset
-        datasets = make_datasets(self.prepared, resolved["batch_size"] * self.chosen.replicas, seed)
+        seed = resolved.seed + self.seed_offset
+        datasets = make_datasets(self.prepared, resolved.batch_size * self.chosen.replicas, seed)
         return model.fit(
             datasets["train"],
             validation_data=datasets["validation"],
-            epochs=epochs or resolved["epochs"],
+            epochs=epochs or resolved.epochs,
             initial_epoch=kwargs.get("initial_epoch", 0),
-            callbacks=[*build_callbacks(resolved["callbacks"]), *(callbacks or []), FailOnNaN()],
+            callbacks=[*build_callbacks(resolved.callbacks), *(callbacks or []), FailOnNaN()],
             shuffle=False,
             verbose=0,
         )
@@ -186,72 +173,77 @@ class Search:
     tuner: keras_tuner.Tuner | None
     objective: keras_tuner.Objective
     ranges: list[hp.Range]
-    resolved: dict[str, Any]
+    resolved: Recipe  # with every range at its default
+
+
+def _settings_check(recipe: Recipe):
+    """A check of the resolved recipe's tuner settings, for the planning path (before any data is read)."""
+
+    def check(resolved: Recipe) -> None:
+        settings = resolved.tuner
+        if settings.name not in TUNERS:
+            raise RecipeError(
+                f"`tuner.name` must be one of {', '.join(TUNERS)}. Received: tuner={settings.name!r}. "
+                f"{suggestion(settings.name, TUNERS)}"
+            )
+        objective_for(settings.objective, resolved)
+        ranges = collect_ranges(recipe)
+        if settings.name == "hyperband" and "epochs" in ranges:
+            raise RecipeError("Hyperband chooses the epochs of each trial itself; declare `epochs` as a number.")
+        floats = [range_.name for range_ in ranges.values() if isinstance(range_, hp.Float) and range_.step is None]
+        if settings.name == "grid" and floats:
+            raise RecipeError(
+                f"Grid search needs a `step` on every hp.Float to enumerate it; {', '.join(floats)} has none."
+            )
+
+    return check
+
+
+def _make_tuner(resolved: Recipe, hypermodel: RecipeHyperModel, objective: keras_tuner.Objective,
+                folder: Path) -> keras_tuner.Tuner:
+    settings = resolved.tuner
+    arguments: dict[str, Any] = {
+        "hypermodel": hypermodel, "objective": objective, "seed": resolved.seed,
+        "executions_per_trial": settings.executions_per_trial, "directory": str(folder),
+        "project_name": PROJECT, "overwrite": False, **settings.args,
+    }
+    if settings.name == "hyperband":
+        arguments["max_epochs"] = resolved.epochs
+    else:
+        arguments["max_trials"] = settings.max_trials
+    try:
+        return TUNERS[settings.name](**arguments)
+    except (TypeError, ValueError) as error:
+        raise RecipeError(f"KerasTuner's {settings.name} tuner refused its settings: {error}") from None
 
 
 def plan_search(recipe: Recipe, runs_dir: str | Path, overwrite: bool = False, make_tuner: bool = True) -> Search:
     """Check the recipe and tuner settings, then make the tuner; writes nothing before the checks pass.
 
-    With `make_tuner=False` only the checks run (and `overwrite` clears the folder): the
-    launcher of a parallel search does this once before starting the chief and workers.
+    The checks, strategy, seed and data are the plain run's (engine.run.plan.plan_recipe). With
+    `make_tuner=False` only the checks run (and `overwrite` clears the folder): the launcher of a
+    parallel search does this once before starting the chief and workers.
     """
-    check_recipe_name(recipe.name or "")
     ranges = list(collect_ranges(recipe).values())
     if not ranges:
         raise RecipeError(
             f"Recipe {recipe.name!r} declares no hyperparameter ranges, so there is nothing to search. "
             "Write a range in place, e.g. learning_rate=hp.Float('learning_rate', 1e-4, 1e-2, log=True, default=1e-3)."
         )
-    resolved = resolve(recipe)
-    check_resolved(resolved)
-    settings = resolved["tuner"]
-    if settings["name"] not in TUNERS:
-        raise RecipeError(
-            f"`tuner.name` must be one of {', '.join(TUNERS)}. Received: tuner={settings['name']!r}. "
-            f"{suggestion(settings['name'], TUNERS)}"
-        )
-    for field in ("max_trials", "executions_per_trial"):
-        if settings[field] < 1:
-            raise RecipeError(f"`tuner.{field}` must be at least 1. Received: {field}={settings[field]!r}")
-    objective = objective_for(settings["objective"], resolved)
-    if settings["name"] == "hyperband" and any(path == "epochs" for path in collect_ranges(recipe)):
-        raise RecipeError("Hyperband chooses the epochs of each trial itself; declare `epochs` as a number.")
-    if settings["name"] == "grid":
-        floats = [range_.name for range_ in ranges if isinstance(range_, hp.Float) and range_.step is None]
-        if floats:
-            raise RecipeError(
-                f"Grid search needs a `step` on every hp.Float to enumerate it; {', '.join(floats)} has none."
-            )
-    chosen = choose_strategy(resolved["strategy"], resolved["replicas"])
-    keras.utils.set_random_seed(resolved["seed"])
-    tf.config.experimental.enable_op_determinism()
-    prepared = prepare_data(resolved)
-    hypermodel = RecipeHyperModel(recipe, prepared, chosen)
+    check_numbers(recipe.to_dict())  # every range's bounds too, not only its default: a trial may take them
+    plan = plan_recipe(recipe, check=_settings_check(recipe))
+    objective = objective_for(plan.recipe.tuner.objective, plan.recipe)
+    hypermodel = RecipeHyperModel(recipe, plan.prepared, plan.chosen)
     # One trial with the defaults is built now, so a bad model argument fails before any folder exists.
     hypermodel.build(keras_tuner.HyperParameters())
-
     folder = Path(runs_dir) / recipe.name / f"tune-{tune_id(recipe)}"
     if overwrite and folder.exists() and os.environ.get("KERASTUNER_TUNER_ID") is None:
         shutil.rmtree(folder)
-    if not make_tuner:
-        return Search(recipe, folder, None, objective, ranges, resolved)
-    arguments: dict[str, Any] = {
-        "hypermodel": hypermodel, "objective": objective, "seed": resolved["seed"],
-        "executions_per_trial": settings["executions_per_trial"], "directory": str(folder),
-        "project_name": PROJECT, "overwrite": False, **settings["args"],
-    }
-    if settings["name"] == "hyperband":
-        arguments["max_epochs"] = resolved["epochs"]
-    else:
-        arguments["max_trials"] = settings["max_trials"]
-    try:
-        tuner = TUNERS[settings["name"]](**arguments)
-    except (TypeError, ValueError) as error:
-        raise RecipeError(f"KerasTuner's {settings['name']} tuner refused its settings: {error}") from None
+    tuner = _make_tuner(plan.recipe, hypermodel, objective, folder) if make_tuner else None
     # Our check above and KerasTuner's own exploration of the space (it builds the model to find
     # conditional ranges) are not trials: the first trial of each set of values starts at offset 0.
     hypermodel.builds.clear()
-    return Search(recipe, folder, tuner, objective, ranges, resolved)
+    return Search(recipe, folder, tuner, objective, ranges, plan.recipe)
 
 
 def run_search(search: Search, console=print) -> dict[str, Any] | None:
@@ -287,7 +279,7 @@ def run_search(search: Search, console=print) -> dict[str, Any] | None:
     best_row = completed[0]
     best = {
         "recipe": search.recipe.name,
-        "tuner": search.resolved["tuner"]["name"],
+        "tuner": search.resolved.tuner.name,
         "objective": {"name": search.objective.name, "direction": search.objective.direction},
         "score": best_row["score"],
         "trial_id": best_row["trial_id"],

@@ -8,7 +8,7 @@ import pytest
 import data
 import data.pipeline
 from data.tabular import FeatureSpaceStep, end_to_end_model
-from engine.recipe.schema import resolve
+from engine.recipe.resolve import resolve
 from engine.run.building import make_datasets, prepare_data
 from recipes.digits_cnn import recipe as digits_cnn
 
@@ -26,7 +26,8 @@ def gappy_arrays(tmp_path):
 
 def test_imputation_fills_gaps_with_the_training_median_alone(tmp_path):
     args = gappy_arrays(tmp_path)
-    prepared = data.prepare("function", args, 0.2, 0.2, seed=5, preprocessing=[{"name": "impute"}])
+    prepared = data.prepare("function", args, validation_split=0.2, test_split=0.2, seed=5,
+                            preprocessing=[{"name": "impute"}])
     raw = data.load("function", **args)
     parts = data.split_indices(raw.targets, 0.2, 0.2, seed=5, stratify=True)
     train_median = np.nanmedian(raw.features[parts["train"], 1])
@@ -92,7 +93,7 @@ def _fitted_step(prepared):
 
 def digits_with(augmentation):
     resolved = resolve(digits_cnn)
-    resolved["data"]["augmentation"] = augmentation
+    resolved.data.augmentation = augmentation
     return prepare_data(resolved)
 
 
@@ -116,7 +117,7 @@ def test_bad_augmentation_is_refused_before_training():
     with pytest.raises(data.DataError, match="random_zoom"):
         digits_with([{"name": "random_zoom", "zoom": 0.1}])
     resolved = resolve(digits_cnn)
-    resolved["data"]["preprocessing"] = [{"name": "rescale", "scale": 1 / 16}]
-    resolved["data"]["augmentation"] = ["random_flip"]
+    resolved.data.preprocessing = [{"name": "rescale", "scale": 1 / 16}]
+    resolved.data.augmentation = ["random_flip"]
     with pytest.raises(data.DataError, match="works on images"):
         prepare_data(resolved)

@@ -10,6 +10,7 @@ from sklearn import metrics as sk
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 import data
+from engine.recipe.loading import saved_recipe
 from engine.run.building import prepare_data
 from tests.conftest import only_run_folder, read_json, run_cli
 
@@ -32,7 +33,7 @@ def runs(tmp_path_factory):
 def saved_model_outputs(folder):
     """Predictions of the saved model on the test split, made here, independently of the engine."""
     model = keras.saving.load_model(folder / "model.keras", safe_mode=True)
-    prepared = prepare_data(read_json(folder / "recipe.json"))
+    prepared = prepare_data(saved_recipe(read_json(folder / "recipe.json")))
     features, targets = prepared.splits["test"]
     return np.asarray(model(features, training=False)), targets, prepared
 
@@ -195,3 +196,46 @@ def test_a_diverging_run_keeps_the_weights_of_its_last_good_epoch(tmp_path):
     model = keras.saving.load_model(folder / "model.keras", safe_mode=True)
     model.load_weights(folder / "last_good.weights.h5")
     assert all(np.isfinite(weight).all() for weight in model.get_weights())
+
+
+GROWING = '''
+import keras
+
+from engine import Data, Model, Recipe
+
+
+class TripleTheWeights(keras.callbacks.Callback):
+    """Multiplies every weight by 3 after each epoch: a loss that grows while staying finite."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.model.set_weights([weight * 3.0 for weight in self.model.get_weights()])
+
+
+def linear(input_shape, num_classes):
+    inputs = keras.Input(shape=input_shape)
+    return keras.Model(inputs, keras.layers.Dense(num_classes)(inputs))
+
+
+recipe = Recipe(
+    data=Data(source="diabetes", preprocessing=[{"name": "standardize"}]),
+    model=Model(builder=linear),
+    loss="mse",
+    optimizer={"name": "sgd", "learning_rate": 0.01},
+    callbacks=[{"name": TripleTheWeights}],
+    batch_size=32, epochs=20, seed=1,
+)
+'''
+
+
+def test_a_run_whose_loss_blows_up_while_finite_stops_at_the_epoch_the_divergence_rule_fires(tmp_path):
+    (tmp_path / "growing.py").write_text(GROWING)
+    runs_dir = tmp_path / "runs"
+    result = run_cli("recipe", str(tmp_path / "growing.py"), runs_dir=runs_dir)
+    assert result.returncode == 1 and "training diverged" in result.stderr, result.stderr[-2000:]
+    folder = only_run_folder(runs_dir, "growing")
+    losses = list(pandas.read_csv(folder / "history.csv")["loss"])
+    assert all(np.isfinite(losses))
+    fired = next(epoch for epoch, loss in enumerate(losses, start=1) if loss > 10 * losses[0])
+    assert len(losses) == fired < 20  # it stopped at the epoch the rule fired, not at the last epoch
+    assert read_json(folder / "env.json")["status"] == "diverged"
+    assert read_json(folder / "metrics.json")["diagnosis"][0]["kind"] == "divergence"

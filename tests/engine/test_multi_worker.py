@@ -1,17 +1,31 @@
 """Multi-worker training: two real worker processes on 127.0.0.1 (make recipe WORKERS=2).
 
-Each worker dumps its final weights and history through the ENGINE_FINAL_STATE_DIR test hook
-(engine.run.training), so the test can check they trained as one model.
+The recipe is iris_mlp plus the FinalState callback (tests/engine/final_state.py): each worker
+records its epochs' logs and final weights, so the test can check they trained as one model.
 """
 
 import csv
+import textwrap
 
 import numpy as np
 import pytest
 
 from engine.distribute.strategy import choose_strategy
-from engine.run.training import FINAL_STATE_ENV
 from tests.conftest import only_run_folder, read_json, run_cli
+from tests.engine import final_state
+from tests.engine.final_state import FINAL_STATE_ENV
+
+# The catalog's iris_mlp under its own name, with a callback that records each worker's final state.
+IRIS_WITH_FINAL_STATE = textwrap.dedent('''
+    """iris_mlp, each worker recording its epochs and final weights (tests/engine/final_state.py)."""
+    import dataclasses
+
+    from recipes.iris_mlp import recipe as base
+
+    recipe = dataclasses.replace(
+        base, callbacks=[*base.callbacks, {"name": "tests.engine.final_state:FinalState"}], name="iris_mlp"
+    )
+''')
 
 # Its module-scoped fixture trains once: keep the whole file in one test process (make test runs several).
 pytestmark = pytest.mark.xdist_group("test_multi_worker")
@@ -21,7 +35,9 @@ pytestmark = pytest.mark.xdist_group("test_multi_worker")
 def two_workers(tmp_path_factory):
     root = tmp_path_factory.mktemp("multi_worker")
     runs_dir, state = root / "runs", root / "state"
-    result = run_cli("recipe", "iris_mlp", "epochs=3", "--workers", "2", runs_dir=runs_dir,
+    recipe_path = root / "iris_final_state.py"
+    recipe_path.write_text(IRIS_WITH_FINAL_STATE)
+    result = run_cli("recipe", str(recipe_path), "epochs=3", "--workers", "2", runs_dir=runs_dir,
                      env={FINAL_STATE_ENV: str(state)})
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     return runs_dir, state, result
@@ -34,11 +50,14 @@ def _history(folder):
 
 def test_two_workers_end_with_the_same_weights_and_history_and_one_run_folder(two_workers):
     runs_dir, state, result = two_workers
-    chief, other = read_json(state / "task-0.json"), read_json(state / "task-1.json")
-    assert chief["chief"] and not other["chief"]
-    assert [row["epoch"] for row in chief["history"]] == [1, 2, 3]
-    assert chief["history"] == other["history"]
-    weights = [np.load(state / f"task-{index}.npz") for index in (0, 1)]
+    for index in (0, 1):
+        assert [row["epoch"] for row in final_state.rows(state, index)] == [1, 2, 3]
+    assert all(row["chief"] for row in final_state.rows(state, 0))
+    assert not any(row["chief"] for row in final_state.rows(state, 1))
+    chief, other = final_state.history(state, 0), final_state.history(state, 1)
+    assert [row["epoch"] for row in chief] == [1, 2, 3]
+    assert chief == other
+    weights = [final_state.weights(state, index) for index in (0, 1)]
     assert weights[0].files and weights[0].files == weights[1].files
     for name in weights[0].files:
         np.testing.assert_array_equal(weights[0][name], weights[1][name])
@@ -51,7 +70,7 @@ def test_two_workers_end_with_the_same_weights_and_history_and_one_run_folder(tw
     assert env["strategy"]["name"] == "multi_worker" and env["strategy"]["workers"] == 2
     assert env["strategy"]["replicas"] == 2 and env["strategy"]["task_index"] == 0
     assert [row["epoch"] for row in _history(folder)] == ["1", "2", "3"]
-    assert float(_history(folder)[-1]["loss"]) == pytest.approx(chief["history"][-1]["loss"])
+    assert float(_history(folder)[-1]["loss"]) == pytest.approx(chief[-1]["loss"])
     metrics = read_json(folder / "metrics.json")
     assert metrics["test"]["accuracy"] > 0 and metrics["evaluation"]["test"]["accuracy"] > 0
     assert f"iris_mlp: test accuracy {metrics['test']['accuracy']:.4f}" in result.stdout

@@ -3,7 +3,7 @@ import pytest
 from engine import RecipeError
 from engine.recipe.loading import load_recipe
 from engine.recipe.overrides import apply_overrides, parse_assignments
-from engine.recipe.schema import resolve
+from engine.recipe.resolve import resolve
 
 
 def overridden(*words: str) -> dict:
@@ -20,23 +20,23 @@ def test_values_are_read_as_json_or_as_plain_strings():
 def test_dotted_overrides_reach_fields_ranges_and_open_arguments():
     resolved = overridden("epochs=5", "optimizer.learning_rate=0.01", "model.args.width=32",
                           "model.args.dropout=0.5", "data.test_split=0.25")
-    assert resolved["epochs"] == 5
-    assert resolved["optimizer"]["learning_rate"] == 0.01
-    assert resolved["model"]["args"]["width"] == 32
+    assert resolved.epochs == 5
+    assert resolved.optimizer["learning_rate"] == 0.01
+    assert resolved.model.args["width"] == 32
     # `dropout` is not in the recipe, but it is an argument of the zoo's mlp builder.
-    assert resolved["model"]["args"]["dropout"] == 0.5
-    assert resolved["data"]["test_split"] == 0.25
+    assert resolved.model.args["dropout"] == 0.5
+    assert resolved.data.test_split == 0.25
 
 
 def test_an_int_is_accepted_where_a_float_is_expected():
-    assert overridden("optimizer.learning_rate=1")["optimizer"]["learning_rate"] == 1
+    assert overridden("optimizer.learning_rate=1").optimizer["learning_rate"] == 1
 
 
 def test_callbacks_are_addressed_by_class_name_or_index():
     recipe = load_recipe("breast_cancer_mlp")
     by_name = resolve(apply_overrides(recipe, {"callbacks.EarlyStopping.patience": 3}))
     by_index = resolve(apply_overrides(recipe, {"callbacks.0.patience": 3}))
-    assert by_name["callbacks"][0]["patience"] == by_index["callbacks"][0]["patience"] == 3
+    assert by_name.callbacks[0]["patience"] == by_index.callbacks[0]["patience"] == 3
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ import pytest
 
 from engine import Data, Model, Recipe, RecipeError, hp
 from engine.recipe.loading import catalog_names, load_recipe
-from engine.recipe.schema import collect_ranges, resolve
+from engine.recipe.resolve import collect_ranges, resolve
 
 
 def small_recipe(**fields) -> Recipe:
@@ -19,15 +19,15 @@ def small_recipe(**fields) -> Recipe:
 
 def test_a_plain_run_resolves_every_range_to_its_default():
     resolved = resolve(small_recipe())
-    assert resolved["model"]["args"]["width"] == 16
-    assert resolved["optimizer"]["learning_rate"] == 0.01
+    assert resolved.model.args["width"] == 16
+    assert resolved.optimizer["learning_rate"] == 0.01
     assert set(collect_ranges(small_recipe())) == {"model.args.width", "optimizer.learning_rate"}
 
 
 def test_resolve_takes_a_tuners_values_by_range_name():
     resolved = resolve(small_recipe(), {"width": 24})
-    assert resolved["model"]["args"]["width"] == 24
-    assert resolved["optimizer"]["learning_rate"] == 0.01
+    assert resolved.model.args["width"] == 24
+    assert resolved.optimizer["learning_rate"] == 0.01
 
 
 def test_unknown_field_is_refused_with_the_closest_name():
@@ -74,10 +74,10 @@ def conditional_recipe() -> Recipe:
 
 def test_a_conditional_range_is_left_out_when_its_parent_takes_another_value():
     recipe = conditional_recipe()
-    assert "momentum" not in resolve(recipe)["optimizer"]
-    assert resolve(recipe, {"optimizer": "sgd"})["optimizer"] == {"name": "sgd", "learning_rate": 0.01,
+    assert "momentum" not in resolve(recipe).optimizer
+    assert resolve(recipe, {"optimizer": "sgd"}).optimizer == {"name": "sgd", "learning_rate": 0.01,
                                                                    "momentum": 0.9}
-    assert resolve(recipe, {"optimizer": "sgd", "momentum": 0.5})["optimizer"]["momentum"] == 0.5
+    assert resolve(recipe, {"optimizer": "sgd", "momentum": 0.5}).optimizer["momentum"] == 0.5
 
 
 def test_conditions_must_name_another_range_and_its_possible_values():

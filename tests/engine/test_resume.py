@@ -21,12 +21,15 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 from engine.cli import main
 from engine.recipe.loading import load_recipe
-from engine.recipe.schema import resolve
-from engine.run.training import FINAL_STATE_ENV
+from engine.recipe.resolve import resolve
 from tests.conftest import ROOT, only_run_folder, read_json, run_cli
+from tests.engine import final_state
+from tests.engine.final_state import FINAL_STATE_ENV
 
 EPOCHS = 6
-# A user recipe whose model sleeps in each training step, so that a test can kill it between epochs.
+# A user recipe whose model sleeps in each training step, so that a test can kill it between epochs. Its
+# FinalState callback (tests/engine/final_state.py) records each worker's epochs and final weights when
+# the test sets FINAL_STATE_ENV, and does nothing otherwise.
 SLOW_RECIPE = textwrap.dedent(f'''
     """Iris with a model that sleeps 0.1 s in every training step."""
     import time
@@ -59,6 +62,7 @@ SLOW_RECIPE = textwrap.dedent(f'''
         loss="categorical_crossentropy",
         optimizer={{"name": "adam", "learning_rate": 0.01}},
         metrics=["accuracy"],
+        callbacks=[{{"name": "tests.engine.final_state:FinalState"}}],
         batch_size=16,
         epochs={EPOCHS},
         seed=3,
@@ -122,7 +126,7 @@ def check_killed(folder: Path) -> int:
 
 def check_complete(folder: Path, done: int, output: str) -> dict:
     """A resumed run that finished: every artifact, each epoch once, TensorBoard continued."""
-    assert f"{done} epoch(s) were done, training continues at epoch {done + 1}." in output
+    assert f"{done} epoch{'' if done == 1 else 's'} had finished; training continues at epoch {done + 1}." in output
     assert f"Epoch {done + 1}/{EPOCHS}" in output and f"Epoch {done}/{EPOCHS}" not in output
     env = read_json(folder / "env.json")
     assert env["status"] == "complete" and env["epochs_run"] == EPOCHS
@@ -164,7 +168,8 @@ def test_a_killed_run_resumes_after_its_last_epoch_and_completes_its_folder(slow
 
 def test_a_killed_worker_stops_the_cluster_and_two_workers_resume_the_run(slow_recipe, tmp_path):
     runs_dir, state = tmp_path / "runs", tmp_path / "state"
-    launcher, lines = start(slow_recipe, "--workers", "2", runs_dir=runs_dir)
+    # Both the killed run and its resumption record each worker's epochs in the same files.
+    launcher, lines = start(slow_recipe, "--workers", "2", runs_dir=runs_dir, env={FINAL_STATE_ENV: str(state)})
     try:
         folder = wait_for_backup(runs_dir, 2, launcher)
         pids = {int(index): int(pid) for index, pid in
@@ -186,10 +191,14 @@ def test_a_killed_worker_stops_the_cluster_and_two_workers_resume_the_run(slow_r
     env = check_complete(folder, done, resumed.stdout)
     assert env["resumed"][0]["strategy"]["workers"] == 2 and env["strategy"]["name"] == "multi_worker"
     assert only_run_folder(runs_dir, "slow_iris") == folder
-    chief, other = read_json(state / "task-0.json"), read_json(state / "task-1.json")
-    assert [row["epoch"] for row in chief["history"]] == list(range(1, EPOCHS + 1))
-    assert chief["history"] == other["history"]
-    weights = [np.load(state / f"task-{index}.npz") for index in (0, 1)]
+    assert all(row["chief"] for row in final_state.rows(state, 0))
+    assert not any(row["chief"] for row in final_state.rows(state, 1))
+    # The last run of each epoch: a killed epoch that was run again counts once, as in history.csv.
+    chief, other = final_state.history(state, 0), final_state.history(state, 1)
+    assert [row["epoch"] for row in chief] == list(range(1, EPOCHS + 1))
+    assert chief == other
+    weights = [final_state.weights(state, index) for index in (0, 1)]
+    assert weights[0].files and weights[0].files == weights[1].files
     for name in weights[0].files:
         np.testing.assert_array_equal(weights[0][name], weights[1][name])
 
@@ -198,7 +207,7 @@ def _fake_run(runs_dir: Path, recipe: str, status: str) -> Path:
     folder = runs_dir / recipe / f"20260101-000000-{status}"
     folder.mkdir(parents=True)
     (folder / "env.json").write_text(json.dumps({"status": status}))
-    (folder / "recipe.json").write_text(json.dumps(resolve(load_recipe(recipe))))
+    (folder / "recipe.json").write_text(json.dumps(resolve(load_recipe(recipe)).to_dict()))
     return folder
 
 
@@ -212,7 +221,7 @@ REFUSALS = [
     ("other_recipe", "is a run of 'breast_cancer_mlp', not of 'iris_mlp': resume it with NAME=breast_cancer_mlp"),
     ("complete", "that run is complete, not unfinished, so there is nothing to resume"),
     ("diverged", "that run is diverged"),
-    ("overrides", "it takes no other overrides. Received: epochs"),
+    ("overrides", "recorded it, and `epochs` was 60 there, not 3. Drop `epochs=...` to resume the run"),
     ("replicas", "trained on 2 replica(s) and would continue on 1, which changes the global batch. "
                  "Resume it as it ran: WORKERS=2."),
 ]

@@ -71,9 +71,10 @@ def test_the_saved_model_loads_in_safe_mode_and_reproduces_the_test_metric(finis
     _, folder, _ = finished_run
     model = keras.saving.load_model(folder / "model.keras", safe_mode=True)
     assert model.get_layer("backbone") is not None and model.get_layer("head").units == 10
+    from engine.recipe.loading import saved_recipe
     from engine.run.building import prepare_data
 
-    prepared = prepare_data(read_json(folder / "recipe.json"))
+    prepared = prepare_data(saved_recipe(read_json(folder / "recipe.json")))
     features, labels = prepared.splits["test"]
     predictions = model.predict(features, verbose=0).argmax(axis=1)
     accuracy = float((predictions == labels).mean())

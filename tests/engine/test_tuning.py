@@ -144,7 +144,7 @@ def test_a_diverging_trial_is_recorded_as_failed_and_the_search_goes_on(search_r
         (["objective=val_f1"], "`tuner.objective` must be a metric this recipe logs"),
         (['model.args.width={"hp": "Int", "name": "width", "min_value": 32, "max_value": 8, "default": 16}'],
          "needs min_value <= max_value"),
-        (["max_trials=0"], "`tuner.max_trials` must be at least 1"),
+        (["max_trials=0"], "`tuner.max_trials` must be an integer in [1, inf). Received: 0."),
         (["optimizer.momentum.parent_name=width"], "holds a single value"),
         (["overwrite=maybe"], "`overwrite` expects true or false"),
     ],
@@ -251,14 +251,14 @@ def test_a_trial_builds_what_a_plain_run_builds_and_repeated_executions_differ(s
     import numpy as np
 
     from engine.recipe.loading import load_recipe
-    from engine.run.training import plan_run
+    from engine.run.plan import build, plan_recipe
     from engine.tune.search import plan_search
 
     recipe = load_recipe(search_recipe)
     hypermodel = plan_search(recipe, tmp_path / "runs").tuner.hypermodel
     first = hypermodel.build(keras_tuner.HyperParameters())
     second = hypermodel.build(keras_tuner.HyperParameters())
-    plain = plan_run(recipe).model
+    plain = build(plan_recipe(recipe)).model
     for trial_weight, plain_weight in zip(first.get_weights(), plain.get_weights(), strict=True):
         np.testing.assert_array_equal(trial_weight, plain_weight)
     assert any(not np.array_equal(a, b) for a, b in zip(first.get_weights(), second.get_weights(), strict=True))

@@ -2,7 +2,7 @@
 
 import textwrap
 
-from tests.conftest import only_run_folder, read_json, run_cli, without_cost
+from tests.conftest import ROOT, only_run_folder, read_json, run_cli, without_cost
 
 USER_RECIPE = textwrap.dedent('''
     """Wine cultivars with a home-made two-layer network."""
@@ -54,4 +54,50 @@ def test_a_builder_argument_the_function_does_not_take_is_refused(tmp_path):
     result = run_cli("recipe", str(recipe_path), "model.args.unit=24", runs_dir=tmp_path / "runs")
     assert result.returncode == 2
     assert "Did you mean 'units'" in result.stderr
+    assert not (tmp_path / "runs").exists()
+
+
+# The builder exactly as README.md's "Writing a recipe" shows it: no `output_activation`, no **kwargs.
+README_BUILDER = textwrap.dedent('''
+    """Iris with the README's builder."""
+    import keras
+
+    from engine import Data, Model, Recipe
+
+
+    def build(input_shape, num_classes):
+        inputs = keras.Input(shape=input_shape)
+        hidden = keras.layers.Dense(16, activation="relu")(inputs)
+        outputs = keras.layers.Dense(num_classes, activation="softmax")(hidden)
+        return keras.Model(inputs, outputs)
+
+
+    recipe = Recipe(
+        data=Data(source="iris", preprocessing=[{"name": "standardize"}]),
+        model=Model(builder=build),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+        epochs=2,
+    )
+''')
+
+
+def test_a_builder_written_as_the_readme_shows_trains(tmp_path):
+    readme = (ROOT / "README.md").read_text()
+    assert "def build(input_shape, num_classes):" in readme
+    recipe_path = tmp_path / "readme_builder.py"
+    recipe_path.write_text(README_BUILDER)
+    result = run_cli("recipe", str(recipe_path), runs_dir=tmp_path / "runs")
+    assert result.returncode == 0, result.stderr[-3000:]
+    folder = only_run_folder(tmp_path / "runs", "readme_builder")
+    assert read_json(folder / "env.json")["parameters"] == 4 * 16 + 16 + 16 * 3 + 3
+
+
+def test_a_builder_that_cannot_take_what_the_engine_passes_is_a_usage_error_before_anything_runs(tmp_path):
+    recipe_path = tmp_path / "no_classes.py"
+    recipe_path.write_text(README_BUILDER.replace("def build(input_shape, num_classes):", "def build(input_shape):")
+                           .replace("Dense(num_classes,", "Dense(3,"))
+    result = run_cli("recipe", str(recipe_path), runs_dir=tmp_path / "runs")
+    assert result.returncode == 2, result.stderr[-3000:]
+    assert "must accept num_classes" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "runs").exists()

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import zoo
+from engine.recipe.loading import saved_recipe
 from engine.run.building import prepare_data
 from tests.conftest import only_run_folder, run_cli
 from zoo.pretrained import MAX_BYTES, STORE
@@ -30,7 +31,7 @@ def test_each_shipped_model_reproduces_its_cards_test_metric(name):
         assert field in card, field
     model = zoo.load(name, pretrained=True)
     assert model.count_params() == card["parameters"]
-    features, labels = prepare_data(card["recipe"]).splits["test"]
+    features, labels = prepare_data(saved_recipe(card["recipe"])).splits["test"]
     accuracy = float(np.mean(np.asarray(model(features, training=False)).argmax(axis=1) == labels))
     assert accuracy == pytest.approx(card["metrics"]["test"]["accuracy"], abs=1e-6)
 
@@ -118,7 +119,7 @@ def test_publish_turns_a_finished_run_into_a_verified_entry(tmp_path):
     assert card["sha256"] == zoo.sha256_of(target / "model.keras")
     assert card["architecture"]["name"] == "mlp" and card["num_classes"] == 3
     model = zoo.load("iris_mlp", pretrained=True, store=store)
-    features, labels = prepare_data(card["recipe"]).splits["test"]
+    features, labels = prepare_data(saved_recipe(card["recipe"])).splits["test"]
     accuracy = float(np.mean(np.asarray(model(features, training=False)).argmax(axis=1) == labels.argmax(axis=1)))
     assert accuracy == pytest.approx(card["metrics"]["test"]["accuracy"], abs=1e-6)
     with pytest.raises(RecipeError, match="already has 'iris_mlp'"):

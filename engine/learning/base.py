@@ -1,0 +1,32 @@
+"""What every kind of learning gives back, and the shape of a kind."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.report.cost import EpochTimer
+from engine.run.resume import EpochLog
+
+
+@dataclass
+class Trained:
+    """What training left: the epochs' logs, the timer, Keras's test and validation metrics, why it stopped."""
+
+    log: EpochLog
+    timer: EpochTimer
+    seconds: float
+    metrics: dict[str, dict[str, float]]
+    stopped_by: str = ""  # empty when every epoch ran
+    restored_best: bool = False  # a callback put back the weights of the best epoch
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Learning:
+    """A kind of learning: how it trains and how it is assessed; everything else is the engine's."""
+
+    name: str
+    train: Callable[..., Trained]  # (plan, folder or None, resume or None, console, verbose) -> Trained
+    assess: Callable[..., Any]  # (plan, trained, folder) -> engine.report.assessment.Assessment

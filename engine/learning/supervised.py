@@ -1,0 +1,112 @@
+"""Supervised learning, the default kind: data with labels, `model.fit`, scikit-learn metrics.
+
+Training runs one `fit` phase, or two when the recipe fine-tunes a frozen backbone (`fine_tune`):
+the second unfreezes it and recompiles at the lower rate. A resumed run restores the backup and
+continues in the phase it had reached. Every worker of a cluster runs these calls alike (fit and
+evaluate are collective); only with a `folder` (the chief) are TensorBoard, history.csv and the
+backup written.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import keras
+
+from common.text import plural
+from engine.learning.base import Trained
+from engine.report import assessment
+from engine.report.cost import EpochTimer
+from engine.report.diagnosis import DivergenceStop, uninformed_loss
+from engine.report.tensorboard_logs import keras_callback
+from engine.run.building import make_datasets, unfreeze_for_fine_tuning
+from engine.run.plan import Plan
+from engine.run.resume import EpochBackup, EpochLog, Resume, restore
+
+
+def loss_name(loss) -> str:
+    """A loss's name as the diagnosis reads it: a Keras name, a serialized class, or a reference's name."""
+    if isinstance(loss, dict):
+        return str(loss.get("class_name", "")).rpartition(":")[2]
+    return str(loss).rpartition(":")[2]
+
+
+def _phases(plan: Plan) -> list[int]:
+    """Epochs of each fit phase: the recipe's, then the fine-tuning phase's when there is one."""
+    return [plan.recipe.epochs] + ([plan.recipe.fine_tune["epochs"]] if plan.recipe.fine_tune else [])
+
+
+def _engine_callbacks(plan: Plan, folder: Path | None, resume: Resume | None) -> dict:
+    """The callbacks the engine adds to the recipe's: stops, timer, logs and the backup (the commit point)."""
+    rows = resume.rows if resume else []
+    first_loss = float(rows[0]["loss"]) if rows else None
+    train_targets = plan.prepared.splits["train"][1]
+    return {
+        "timer": EpochTimer(),
+        "divergence": DivergenceStop(uninformed_loss(loss_name(plan.recipe.loss), plan.prepared.task, train_targets),
+                                     first_loss=first_loss),
+        "log": EpochLog(folder / "history.csv" if folder else None, rows),
+        "backup": EpochBackup(folder, first_loss, resume.state if resume else None) if folder else None,
+    }
+
+
+def _fit_phases(plan: Plan, added: dict, folder: Path | None, resume: Resume | None, console, verbose: int) -> None:
+    """Run each fit phase, skipping or continuing the phases a resumed run had reached."""
+    datasets = make_datasets(plan.prepared, plan.global_batch, plan.recipe.seed)
+    # TerminateOnNaN ends a NaN loss at once; DivergenceStop a loss that blows up while finite.
+    callbacks = [*plan.callbacks, keras.callbacks.TerminateOnNaN(), added["divergence"], added["timer"]]
+    callbacks += [keras_callback(folder / "logs"), added["log"], added["backup"]] if folder else [added["log"]]
+    state, epoch, log = (resume.state if resume else None), 0, added["log"]
+    for phase, length in enumerate(_phases(plan), start=1):
+        if added["divergence"].stopped_epoch is not None:
+            break  # a diverged first phase is not fine-tuned
+        if phase == 2:
+            console(f"Fine-tuning: backbone unfrozen, learning rate {plan.recipe.fine_tune['learning_rate']}, "
+                    f"{plural(length, 'more epoch', 'more epochs')}.")
+            unfreeze_for_fine_tuning(plan.model, plan.recipe, plan.chosen.strategy)
+        begin = epoch
+        if state is not None and state.phase > phase:  # this phase had ended before the run was resumed
+            epoch = state.phase_start
+            continue
+        if state is not None and state.phase == phase:
+            restore(plan.model, plan.chosen.strategy, resume.folder, state)
+            begin, epoch = state.phase_start, state.epoch
+            if state.phase_done:
+                continue
+        if added["backup"] is not None:
+            added["backup"].start_phase(phase, begin, epoch)
+        plan.model.fit(datasets["train"], validation_data=datasets["validation"], initial_epoch=epoch,
+                       epochs=begin + length, callbacks=callbacks, shuffle=False, verbose=verbose)
+        epoch = log.epochs
+
+
+def _stopped_by(plan: Plan, divergence: DivergenceStop) -> str:
+    if divergence.stopped_epoch is not None:
+        return f"stopped by the divergence rule after epoch {divergence.stopped_epoch}"
+    return next((f"stopped early by {type(callback).__name__} after epoch {callback.stopped_epoch + 1}"
+                 for callback in plan.callbacks if getattr(callback, "stopped_epoch", 0)), "")
+
+
+def train(plan: Plan, folder: Path | None, resume: Resume | None, console, verbose: int) -> Trained:
+    """Both fit phases (continuing after the backup when resuming), then Keras's evaluation of test and
+    validation. The chief passes its run `folder`; the other workers of a cluster pass None."""
+    added = _engine_callbacks(plan, folder, resume)
+    started = time.perf_counter()
+    _fit_phases(plan, added, folder, resume, console, verbose)
+    seconds = time.perf_counter() - started
+    datasets = make_datasets(plan.prepared, plan.global_batch, plan.recipe.seed)
+    metrics = {split: plan.model.evaluate(datasets[split], return_dict=True, verbose=0)
+               for split in ("test", "validation")}
+    metrics = {split: {name: float(value) for name, value in values.items()} for split, values in metrics.items()}
+    restored_best = any(getattr(callback, "restore_best_weights", False) and getattr(callback, "stopped_epoch", 0)
+                        for callback in plan.callbacks)
+    return Trained(added["log"], added["timer"], seconds, metrics, _stopped_by(plan, added["divergence"]),
+                   restored_best)
+
+
+def assess(plan: Plan, trained: Trained, folder: Path) -> assessment.Assessment:
+    """Evaluate with scikit-learn against the easy baseline, diagnose, measure the cost and draw the plots."""
+    return assessment.assess(plan.model, plan.prepared, trained.log.history(), sum(_phases(plan)),
+                             trained.stopped_by, trained.restored_best, trained.timer, trained.seconds, folder,
+                             loss_name=loss_name(plan.recipe.loss))

@@ -1,0 +1,105 @@
+"""One planning path for `make recipe` and `make tune`: everything that can be refused, then the data.
+
+`plan_recipe` checks the recipe's name, resolves its ranges (defaults, or the values a search chose),
+checks every number, the model and the fine-tuning phase, chooses the strategy, seeds every random
+generator, turns on deterministic ops and reads the data. It writes nothing, so a refused recipe
+leaves no folder behind. A plain run then `build`s the model; a search builds one per trial.
+"""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Any
+
+import keras
+import tensorflow as tf
+
+import data
+from engine.distribute.strategy import Chosen, choose_strategy
+from engine.recipe import hp
+from engine.recipe.resolve import collect_ranges, resolve
+from engine.recipe.schema import Recipe
+from engine.run.building import build_model, check_fine_tune, check_model, check_resolved, prepare_data
+from engine.run.keras_objects import build_callbacks
+from engine.run.run_folder import check_recipe_name
+
+PACKAGES = ("tensorflow-cpu", "tensorflow", "keras", "keras-tuner", "tensorboard", "scikit-learn", "numpy")
+
+
+@dataclass
+class Plan:
+    """A checked, resolved recipe with its data and strategy; after `build`, its compiled model too."""
+
+    recipe: Recipe  # resolved: every range replaced by a value
+    ranges: dict[str, hp.Range]  # the ranges the recipe declared, by dotted path
+    values: dict[str, Any]  # the value of every active range, by name
+    prepared: data.Prepared
+    chosen: Chosen
+    model: keras.Model | None = None
+    output: dict[str, Any] = field(default_factory=dict)  # units and activation of the output layer
+    callbacks: list[keras.callbacks.Callback] = field(default_factory=list)  # the recipe's own
+
+    @property
+    def global_batch(self) -> int:
+        """Samples per step over all replicas: `batch_size` is per replica."""
+        return self.recipe.batch_size * self.chosen.replicas
+
+    @property
+    def hyperparameters(self) -> dict[str, Any]:
+        """Scalar settings for TensorBoard's HParams dashboard: every active range plus the usual knobs."""
+        recipe = self.recipe
+        optimizer = recipe.optimizer if isinstance(recipe.optimizer, dict) else {"name": recipe.optimizer}
+        shown: dict[str, Any] = {
+            "model": recipe.model.name or str(recipe.model.builder).rpartition(":")[2],
+            "optimizer": optimizer["name"],
+            "batch_size": recipe.batch_size,
+            "epochs": recipe.epochs,
+            "seed": recipe.seed,
+        }
+        if isinstance(optimizer.get("learning_rate"), (int, float)):
+            shown["learning_rate"] = float(optimizer["learning_rate"])
+        shown.update(self.values)
+        return {key: value for key, value in shown.items() if isinstance(value, (bool, int, float, str))}
+
+
+def plan_recipe(recipe: Recipe, values: dict[str, Any] | None = None,
+                check: Callable[[Recipe], None] | None = None) -> Plan:
+    """Check everything, choose the strategy, seed and read the data; writes nothing.
+
+    `values` sets ranges by name (a search's choice); the others take their defaults. `check` is a
+    further check of the resolved recipe that runs before the strategy and data (a search's settings).
+    """
+    check_recipe_name(recipe.name or "")
+    ranges = collect_ranges(recipe)
+    resolved = resolve(recipe, values)
+    check_resolved(resolved.to_dict())
+    check_fine_tune(resolved)
+    check_model(resolved)
+    if check is not None:
+        check(resolved)
+    chosen = choose_strategy(resolved.strategy, resolved.replicas)
+    keras.utils.set_random_seed(resolved.seed)
+    tf.config.experimental.enable_op_determinism()
+    prepared = prepare_data(resolved)
+    return Plan(resolved, ranges, hp.active_values(list(ranges.values()), values), prepared, chosen)
+
+
+def build(plan: Plan) -> Plan:
+    """The recipe's model, compiled under the plan's strategy, and its callbacks."""
+    plan.model, plan.output = build_model(plan.recipe, plan.prepared, plan.chosen.strategy)
+    plan.callbacks = build_callbacks(plan.recipe.callbacks)
+    return plan
+
+
+def versions() -> dict[str, str]:
+    """Python's and the main packages' versions, for env.json and model cards."""
+    found = {"python": platform.python_version()}
+    for package in PACKAGES:
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            continue
+    return found

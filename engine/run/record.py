@@ -1,0 +1,143 @@
+"""What a finished run writes: TensorBoard summaries, the models, history, metrics, report.md, env.json.
+
+Every file goes through `engine.run.run_folder`'s atomic writes. The backup is removed last (a
+diverged run keeps its last good weights), then the console gets the summary and the diagnosis.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import tensorflow as tf
+
+import data
+from common.text import plural, timestamp
+from data.tabular import end_to_end_model
+from engine.distribute.strategy import Chosen
+from engine.learning.base import Trained
+from engine.report.assessment import Assessment
+from engine.report.run_report import classification_report_markdown, render_report
+from engine.report.tensorboard_logs import write_pictures, write_run_summaries
+from engine.run.plan import Plan
+from engine.run.resume import LAST_GOOD, remove_backup
+from engine.run.run_folder import atomic_path, write_json, write_text
+
+
+@dataclass
+class RunResult:
+    """Where a finished run lives and what it measured."""
+
+    folder: Path
+    metrics: dict[str, dict[str, float]]
+    train_seconds: float
+
+
+class TrainingDiverged(RuntimeError):
+    """Training produced a non-finite or exploding loss; the run folder still records what happened."""
+
+
+def wait_for_every_worker(chosen: Chosen) -> None:
+    """A barrier: under multi-worker training, return once every worker has called this.
+
+    The chief calls it when the run folder is written, the other workers after their last
+    collective op; a worker that ended earlier would be reported as crashed to the chief.
+    """
+    if chosen.multi_worker:
+        chosen.strategy.reduce("SUM", tf.constant(1.0), axis=None)
+
+
+def record(plan: Plan, trained: Trained, assessment: Assessment, folder: Path, env: dict, console) -> RunResult:
+    """Write everything a finished run leaves, tell the console, and raise TrainingDiverged if it diverged."""
+    metrics = trained.metrics | assessment.to_metrics()
+    history = trained.log.history()
+    epochs_run = len(history.get("loss", []))
+    _write_tensorboard(plan, assessment, folder, history, metrics, epochs_run)
+    _save_models(plan, folder)
+    trained.log.write(folder / "history.csv")  # again: a resumed run may have had rows past its backup
+    write_json(folder / "metrics.json", metrics)
+    write_text(folder / "report.md", render_report(_summary(plan, trained, assessment, folder, env, metrics)))
+    last_good = remove_backup(folder, keep_last_good=assessment.diverged)
+    _finish_env(plan, trained, assessment, folder, env, last_good, epochs_run)
+    wait_for_every_worker(plan.chosen)
+    _print_summary(plan.recipe.name, folder, metrics, epochs_run, trained.seconds, console)
+    for finding in assessment.findings:
+        console(f"Diagnosis, {finding.kind}: {finding.evidence}. Remedy: {finding.remedy}.")
+    if assessment.diverged:
+        kept = (f" The weights after epoch {last_good}, the last whose loss had not blown up, are in "
+                f"{folder}/{LAST_GOOD} (model.load_weights)." if last_good is not None
+                else " No epoch ended before the loss blew up, so no weights are kept.")
+        raise TrainingDiverged(
+            f"training diverged ({assessment.findings[0].evidence}); {folder}/report.md records the run.{kept} "
+            f"Remedy: {assessment.findings[0].remedy}"
+        )
+    return RunResult(folder, metrics, trained.seconds)
+
+
+def _write_tensorboard(plan: Plan, assessment: Assessment, folder: Path, history: dict, metrics: dict,
+                       epochs_run: int) -> None:
+    logs = folder / "logs"
+    metric_names = [key for key in history if not key.startswith(("val_", "learning_rate"))]
+    write_run_summaries(logs, folder.name, plan.recipe.to_dict(), plan.hyperparameters, plan.ranges, metric_names,
+                        metrics["test"], epochs_run)
+    texts = {"classification_report": classification_report_markdown(assessment.evaluation)} \
+        if assessment.evaluation is not None and plan.prepared.task == data.CLASSIFICATION else {}
+    write_pictures(logs, assessment.pictures, texts, epochs_run)
+
+
+def _save_models(plan: Plan, folder: Path) -> None:
+    with atomic_path(folder / "model.keras") as temporary:
+        plan.model.save(temporary)
+    if plan.prepared.feature_space is not None:  # a `feature_space` step: also a model that takes the raw columns
+        with atomic_path(folder / "inference_model.keras") as temporary:
+            end_to_end_model(plan.prepared.feature_space, plan.model).save(temporary)
+
+
+def _data_record(plan: Plan) -> dict:
+    prepared = plan.prepared
+    return {"sizes": prepared.sizes(), "class_counts": prepared.class_counts, "steps": prepared.steps,
+            "test_from": prepared.test_from}
+
+
+def _summary(plan: Plan, trained: Trained, assessment: Assessment, folder: Path, env: dict, metrics: dict) -> dict:
+    """What report.md is rendered from."""
+    return {
+        "run_id": folder.name, "recipe": plan.recipe.to_dict(), "metrics": metrics, "env": env,
+        "epochs_run": len(trained.log.rows), "train_seconds": trained.seconds, "stopped_by": trained.stopped_by,
+        "task": plan.prepared.task, **_data_record(plan), "parameters": plan.model.count_params(),
+        "output": plan.output, "hyperparameters": plan.hyperparameters, "assessment": assessment,
+    }
+
+
+def _finish_env(plan: Plan, trained: Trained, assessment: Assessment, folder: Path, env: dict,
+                last_good: int | None, epochs_run: int) -> None:
+    if last_good is not None:
+        env["last_good"] = {"epoch": last_good, "weights": LAST_GOOD}
+    steps_per_epoch = math.ceil(plan.prepared.sizes()["train"] / plan.global_batch)
+    env.update(status="diverged" if assessment.diverged else "complete", finished=timestamp(),
+               train_seconds=trained.seconds, epochs_run=epochs_run, parameters=plan.model.count_params(),
+               output_layer=plan.output,
+               data={**_data_record(plan), "global_batch": plan.global_batch, "steps_per_epoch": steps_per_epoch})
+    write_json(folder / "env.json", env)
+
+
+def _print_summary(name: str, folder: Path, metrics: dict, epochs: int, seconds: float, console) -> None:
+    figures = ", ".join(f"{metric} {value:.4f}" for metric, value in metrics["test"].items()
+                        if isinstance(value, float))
+    console("")
+    console(f"{name}: test {figures} ({plural(epochs, 'epoch')}, {seconds:.1f} s of training)")
+    console(f"Run folder: {folder}")
+    for file, what in (
+        ("report.md", "what to read first"),
+        ("metrics.json", "test and validation metrics, evaluation, diagnosis, cost"),
+        ("model.keras", "the trained model: keras.saving.load_model(...)"),
+        *([("inference_model.keras", "the model behind its preprocessing: takes the raw columns")]
+          if (folder / "inference_model.keras").exists() else []),
+        ("history.csv", "loss and metrics per epoch"),
+        ("recipe.json", f"the resolved recipe: make recipe NAME={folder}/recipe.json repeats this run"),
+        ("env.json", "versions, strategy, devices, seed"),
+        ("logs/", "TensorBoard logs"),
+    ):
+        console(f"  {file:<22} {what}")
+    console(f"TensorBoard: make tensorboard RUNS={folder.parent.parent}, then open http://127.0.0.1:6006")
