@@ -18,6 +18,7 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.svm import SVC
 
 import data
+from common.targets import class_indices
 from common.text import markdown_table
 from engine.recipe.loading import catalog_names, load_recipe
 from engine.recipe.resolve import resolve
@@ -30,8 +31,7 @@ def baseline(prepared: data.Prepared) -> tuple[str, float]:
     (train_x, train_y), (test_x, test_y) = prepared.splits["train"], prepared.splits["test"]
     train_x, test_x = train_x.reshape(len(train_x), -1), test_x.reshape(len(test_x), -1)
     if prepared.task == data.CLASSIFICATION:
-        if train_y.ndim == 2:  # one-hot labels back to class indices
-            train_y, test_y = train_y.argmax(axis=1), test_y.argmax(axis=1)
+        train_y, test_y = class_indices(train_y), class_indices(test_y)  # one-hot labels back to indices
         model = SVC(kernel="rbf").fit(train_x, train_y)
         return "RBF SVM accuracy", float(accuracy_score(test_y, model.predict(test_x)))
     model = LinearRegression().fit(train_x, train_y)

@@ -1,4 +1,12 @@
-"""How a recipe runs: the recipe schema, overrides, strategies, training and run folders.
+"""How a recipe runs: check -> plan -> train -> assess -> record, one subpackage per question.
+
+- `engine.recipe`: what may a recipe say? (schema, ranges, overrides, valid numbers, loading)
+- `engine.run`: how does one run go? (plan, training, record, resume, run folders, publish)
+- `engine.learning`: what differs between kinds of learning? (supervised today)
+- `engine.tune`: how is a search run? (KerasTuner over the recipe's ranges)
+- `engine.distribute`: which devices and workers? (tf.distribute strategies, local clusters)
+- `engine.report`: what does a run tell a person? (evaluation, diagnosis, cost, plots, report.md, TensorBoard)
+- `engine.cli`: `python -m engine ...`, behind the Makefile; `engine.errors`: `RecipeError`.
 
 Recipe modules need only:
 

@@ -11,6 +11,13 @@ A range can be conditional, as in KerasTuner: `parent_name` names another range 
 `"momentum": hp.Float("momentum", 0.0, 0.99, default=0.9, parent_name="optimizer", parent_values=["sgd"])`.
 When the parent takes another value the key holding the range is left out of the resolved
 recipe altogether, so an optimizer never receives an argument it does not take.
+
+Why our own classes and not KerasTuner's `HyperParameters` objects: a range here is a value inside a
+recipe dataclass, so it must be frozen and comparable (two ranges under one name are refused unless
+equal), serialize to a stable JSON form in recipe.json (`{"hp": "Float", ...}`), and require its
+default, which KerasTuner makes optional (it silently falls back to the minimum). What KerasTuner
+already does is not written again: `register` declares the ranges in a `keras_tuner.HyperParameters`,
+and which conditional ranges are active is KerasTuner's own `is_active` (`active_values`).
 """
 
 from __future__ import annotations

@@ -7,11 +7,11 @@ Overrides use this to accept a key not yet in the recipe and to refuse a misspel
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 import data
 import zoo
+from common.signatures import accepted_arguments
 from data.augmentation import LAYERS as AUGMENTATIONS
 from engine.recipe.schema import load_builder
 from engine.run.keras_objects import arguments_of, callback_class, optimizer_class
@@ -40,7 +40,7 @@ def _open_keys(config: dict, path: str) -> dict[str, Any]:
         return {"name": None, **arguments_of(callback_class(config["callbacks"][int(parts[1])]))}
     if path == "data.args":
         loader = data.get_source(config["data"]["source"])
-        return {key: parameter.default for key, parameter in inspect.signature(loader).parameters.items()}
+        return accepted_arguments(loader)
     if len(parts) == 3 and parts[:2] == ["data", "preprocessing"]:
         step = config["data"]["preprocessing"][int(parts[2])]
         return {"name": None, **data.step_arguments(step["name"] if isinstance(step, dict) else step)}

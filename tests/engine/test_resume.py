@@ -196,7 +196,12 @@ def test_a_killed_worker_stops_the_cluster_and_two_workers_resume_the_run(slow_r
     # The last run of each epoch: a killed epoch that was run again counts once, as in history.csv.
     chief, other = final_state.history(state, 0), final_state.history(state, 1)
     assert [row["epoch"] for row in chief] == list(range(1, EPOCHS + 1))
-    assert chief == other
+    # The killed worker may die before logging the epoch the chief's backup names; the resumed run
+    # restores it from the backup, as it does for the chief. Every epoch it did log matches the chief's,
+    # and it logged every epoch after the resumption.
+    logged = [row["epoch"] for row in other]
+    assert set(range(done + 1, EPOCHS + 1)) <= set(logged)
+    assert other == [row for row in chief if row["epoch"] in logged]
     weights = [final_state.weights(state, index) for index in (0, 1)]
     assert weights[0].files and weights[0].files == weights[1].files
     for name in weights[0].files:
@@ -222,7 +227,7 @@ REFUSALS = [
     ("complete", "that run is complete, not unfinished, so there is nothing to resume"),
     ("diverged", "that run is diverged"),
     ("overrides", "recorded it, and `epochs` was 60 there, not 3. Drop `epochs=...` to resume the run"),
-    ("replicas", "trained on 2 replica(s) and would continue on 1, which changes the global batch. "
+    ("replicas", "trained on 2 replicas and would continue on 1, which changes the global batch. "
                  "Resume it as it ran: WORKERS=2."),
 ]
 
@@ -276,8 +281,9 @@ class _Crash(keras.callbacks.Callback):
 
 @pytest.mark.parametrize("crash_at", [2, 3], ids=["between-the-phases", "during-fine-tuning"])
 def test_a_two_phase_fine_tune_resumes_in_the_phase_it_stopped_in(crash_at, tmp_path, monkeypatch):
-    from engine import training
     from engine.recipe.overrides import apply_overrides, parse_assignments
+    from engine.run import plan as planning
+    from engine.run import training
     from engine.run.resume import check_resume
 
     runs_dir = tmp_path / "runs"
@@ -285,7 +291,7 @@ def test_a_two_phase_fine_tune_resumes_in_the_phase_it_stopped_in(crash_at, tmp_
         ["model.freeze_backbone=true", 'fine_tune={"epochs": 2, "learning_rate": 0.0003}', "epochs=2"]))
     lines: list[str] = []
     with monkeypatch.context() as patch:
-        patch.setattr(training, "build_callbacks", lambda specs: [_Crash(crash_at)])
+        patch.setattr(planning, "build_callbacks", lambda specs: [_Crash(crash_at)])
         with pytest.raises(RuntimeError, match="crash before epoch"):
             training.run_recipe(recipe, runs_dir, console=lines.append, verbose=0)
     folder = only_run_folder(runs_dir, "digits59_finetune")
