@@ -2,11 +2,13 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
 NAME ?= digits_cnn
 ARGS ?=
 RUNS ?= runs
 PORT ?= 6006
+# Which TensorFlow build: cpu (tensorflow-cpu) or gpu (tensorflow[and-cuda]); see pyproject.toml's extras.
+TF ?= cpu
+STAMP := $(VENV)/.installed-$(TF)
 # make test spreads tests over one process per core (pytest-xdist); files with module fixtures stay together.
 PYTEST_ARGS ?=
 WORKERS ?= 0
@@ -20,11 +22,15 @@ help:
 	@echo "make tune [NAME=digits_cnn] [ARGS=\"tuner=hyperband max_trials=20\"] [WORKERS=2]"
 	@echo "make compare [NAME=digits_cnn]"
 	@echo "make publish RUN=runs/<recipe>/<run> [AS=name] [OVERWRITE=1]"
-	@echo "make list | make tensorboard [PORT=6006] | make test | make bench | make lint | make install"
+	@echo "make list | make tensorboard [PORT=6006] | make test | make bench | make lint | make install [TF=gpu]"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	@# Switching builds: remove the other one first, since both install the `tensorflow` module.
+	@if [ "$(TF)" = gpu ]; then $(PY) -m pip uninstall --quiet -y tensorflow-cpu 2>/dev/null || true; \
+	 else $(PY) -m pip uninstall --quiet -y tensorflow 2>/dev/null || true; fi
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[dev,$(TF)]"
+	@rm -f $(VENV)/.installed-*
 	@touch $(STAMP)
 
 install: $(STAMP)

@@ -1,10 +1,13 @@
 """scikit-learn's data generators as sources: synthetic sets drawn afresh from a seed.
 
 Each takes the generator's usual arguments and `random_state` (0 unless a recipe sets it),
-so a recipe that names one trains on exactly the same samples every time.
+so a recipe that names one trains on exactly the same samples every time. `mnist1d` generates
+MNIST-1D (Greydanus 2020) the same way, offline, with the `mnist1d` package's own generator.
 """
 
 from __future__ import annotations
+
+import random
 
 import numpy as np
 from sklearn import datasets as sklearn_datasets
@@ -81,3 +84,89 @@ def regression(n_samples: int = 1000, n_features: int = 10, n_informative: int =
     return Dataset(features=features.astype("float32"), targets=targets.astype("float32"), task=REGRESSION,
                    feature_names=[f"x{index}" for index in range(n_features)],
                    description=f"make_regression(n_samples={n_samples}, noise={noise})")
+
+
+MNIST1D_PAPER = "Greydanus 2020, 'Scaling Down Deep Learning' (arXiv:2011.14439)"
+
+
+def _number(name: str, value, low: float = 0.0, high: float | None = None, open_low: bool = False) -> float:
+    """A real number within bounds, or a DataError naming the argument."""
+    number = isinstance(value, int | float) and not isinstance(value, bool) and np.isfinite(value)
+    if not number or value < low or (open_low and value == low) or (high is not None and value >= high):
+        bounds = f"{'>' if open_low else '>='} {low}" + (f" and < {high}" if high is not None else "")
+        raise DataError(f"Data source argument `{name}` must be a number {bounds}. Received: {value!r}")
+    return float(value)
+
+
+def _digits(digits) -> list[int]:
+    if digits is None:
+        return list(range(10))
+    if (not isinstance(digits, list | tuple) or len(digits) < 2 or len(set(digits)) != len(digits)
+            or not all(isinstance(digit, int) and not isinstance(digit, bool) and 0 <= digit <= 9
+                       for digit in digits)):
+        raise DataError(f"Data source argument `digits` must list two or more distinct digits from 0 to 9 "
+                        f"(e.g. [0, 1, 2, 3, 4]), or be left out for all ten. Received: digits={digits!r}")
+    return list(digits)
+
+
+def _mnist1d_args(num_samples, train_split, seed, max_translation, corr_noise_scale, iid_noise_scale,
+                  shear_scale, scale_coeff, shuffle_seq):
+    """The package's standard dataset arguments with the checked overrides applied."""
+    import mnist1d.data  # imported here: the package pulls in matplotlib and requests
+
+    if _whole("num_samples", num_samples, 20) % 10:
+        raise DataError(f"Data source argument `num_samples` must be a multiple of 10 (the generator makes "
+                        f"num_samples / 10 signals of each digit). Received: {num_samples!r}")
+    if _whole("seed", seed, 0) >= 2**32:
+        raise DataError(f"Data source argument `seed` must be below 2**32. Received: {seed!r}")
+    if not isinstance(shuffle_seq, bool):
+        raise DataError(f"Data source argument `shuffle_seq` must be True or False. Received: {shuffle_seq!r}")
+    args = mnist1d.data.get_dataset_args()
+    args.num_samples, args.seed, args.shuffle_seq = num_samples, seed, shuffle_seq
+    args.train_split = _number("train_split", train_split, 0.0, 1.0, open_low=True)
+    args.max_translation = _whole("max_translation", max_translation, 1)
+    args.corr_noise_scale = _number("corr_noise_scale", corr_noise_scale)
+    args.iid_noise_scale = _number("iid_noise_scale", iid_noise_scale)
+    args.shear_scale = _number("shear_scale", shear_scale)
+    args.scale_coeff = _number("scale_coeff", scale_coeff, 0.0, 2.0)
+    return args
+
+
+@register_source("mnist1d")
+def mnist_1d(num_samples: int = 5000, train_split: float = 0.8, seed: int = 42, max_translation: int = 48,
+             corr_noise_scale: float = 0.25, iid_noise_scale: float = 0.02, shear_scale: float = 0.75,
+             scale_coeff: float = 0.4, shuffle_seq: bool = False, digits: list | None = None) -> Dataset:
+    """MNIST-1D (Greydanus 2020): 1-D signals of 40 steps, 10 digit classes, generated offline from `seed`.
+
+    The defaults are the standard set: 5,000 signals, the package's own split into 4,000 training and
+    1,000 test signals, features shaped (N, 40, 1). The other arguments are the generator's: random
+    translation, correlated and i.i.d. noise, shear, scaling and a fixed shuffle of the time steps.
+    `digits` keeps only those digits in both splits (e.g. [5, 6, 7, 8, 9]), relabelled 0.. in that order.
+    """
+    import mnist1d.data
+
+    args = _mnist1d_args(num_samples, train_split, seed, max_translation, corr_noise_scale, iid_noise_scale,
+                         shear_scale, scale_coeff, shuffle_seq)
+    keep = _digits(digits)
+    # The generator seeds NumPy's and Python's global generators; put back whatever they held before.
+    numpy_state, python_state = np.random.get_state(), random.getstate()
+    try:
+        made = mnist1d.data.make_dataset(args)
+    finally:
+        np.random.set_state(numpy_state)
+        random.setstate(python_state)
+    splits = {}
+    for name, features, targets in (("training", made["x"], made["y"]), ("test", made["x_test"], made["y_test"])):
+        mask = np.isin(targets, keep)
+        if not mask.any():
+            raise DataError(f"Data source 'mnist1d' has no {name} signals of digits {keep} with num_samples="
+                            f"{num_samples} and train_split={train_split}. Raise num_samples, or move train_split "
+                            "away from 0 and 1.")
+        relabel = np.zeros(10, dtype="int64")
+        relabel[keep] = np.arange(len(keep))
+        splits[name] = (np.asarray(features[mask], dtype="float32")[..., None], relabel[targets[mask]])
+    description = (f"MNIST-1D ({MNIST1D_PAPER}): {len(splits['training'][0])} training + "
+                   f"{len(splits['test'][0])} test signals of 40 steps, generated with seed={seed}"
+                   + ("" if digits is None else f", digits {keep}"))
+    return Dataset(features=splits["training"][0], targets=splits["training"][1], task=CLASSIFICATION,
+                   class_names=[str(digit) for digit in keep], description=description, test=splits["test"])

@@ -37,7 +37,7 @@ def dense_autoencoder(input_shape: tuple[int, ...], num_classes: int | None = No
     def decoded(code_input):
         y = keras.layers.Dense(width, activation=activation, kernel_initializer=kernel_initializer,
                                name="decode")(code_input)
-        y = keras.layers.Dense(size, activation=output_activation, name="reconstruction")(y)
+        y = keras.layers.Dense(size, activation=output_activation, name="reconstruction", dtype="float32")(y)
         return keras.layers.Reshape(input_shape)(y)
 
     return _split(inputs, code, decoded, "dense_autoencoder")
@@ -68,6 +68,6 @@ def conv_autoencoder(input_shape: tuple[int, ...], num_classes: int | None = Non
         y = keras.layers.Conv2DTranspose(filters, 3, strides=2, padding="same", activation=activation,
                                          kernel_initializer=kernel_initializer, name="decode_2")(y)
         return keras.layers.Conv2D(input_shape[-1], 3, padding="same", activation=output_activation,
-                                   name="reconstruction")(y)
+                                   name="reconstruction", dtype="float32")(y)
 
     return _split(inputs, code, decoded, "conv_autoencoder")

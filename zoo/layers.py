@@ -64,7 +64,8 @@ def with_head(
     else:
         model_inputs = keras.Input(shape=inputs.shape[1:], name="inputs")
     features = backbone(model_inputs)
-    outputs = keras.layers.Dense(num_classes, activation=output_activation, name="head")(features)
+    # float32 even under a mixed-precision policy, so the softmax and the loss keep full precision.
+    outputs = keras.layers.Dense(num_classes, activation=output_activation, name="head", dtype="float32")(features)
     return keras.Model(model_inputs, outputs, name=name)
 
 

@@ -51,7 +51,7 @@ def replace_head(model: keras.Model, num_classes: int, activation: str | None = 
         raise ZooError(f"Model {model.name!r} has no dense head to replace (its head is {type(head).__name__}).")
     activation = activation or keras.activations.serialize(head.activation)
     inputs = keras.Input(shape=model.input_shape[1:], name="inputs")
-    outputs = keras.layers.Dense(num_classes, activation=activation, name="head")(backbone(inputs))
+    outputs = keras.layers.Dense(num_classes, activation=activation, name="head", dtype="float32")(backbone(inputs))
     return keras.Model(inputs, outputs, name=model.name)
 
 

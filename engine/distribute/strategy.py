@@ -9,6 +9,10 @@ CPU into logical devices (`strategy="mirrored", replicas=2` on a machine without
 is only possible before the runtime starts, and MultiWorkerMirroredStrategy must be created
 before any other TensorFlow operation.
 
+On one device (`cpu`, `gpu`) the model trains under TensorFlow's default strategy, with no wrapper:
+`OneDeviceStrategy` costs about 2x per epoch on a small model (benchmarks.overhead measures it) and buys
+nothing there. `cpu` on a machine with a GPU is the exception: it pins the model to the CPU.
+
 `multi_worker` reads the cluster from TF_CONFIG (`make recipe WORKERS=2` writes one per worker
 process on 127.0.0.1, see engine.distribute.multi_worker) and installs the Keras work-arounds of
 engine.distribute.compat first.
@@ -39,6 +43,9 @@ class Chosen:
     devices: list[str] = field(default_factory=list)
     workers: int = 1
     task_index: int = 0
+    # False on one device, where the model trains under TensorFlow's default strategy: a OneDeviceStrategy
+    # there costs about 2x per epoch on a small model and buys nothing.
+    wrapped: bool = True
 
     @property
     def replicas(self) -> int:
@@ -54,7 +61,8 @@ class Chosen:
         return isinstance(self.strategy, tf.distribute.MultiWorkerMirroredStrategy) and self.workers > 1
 
     def describe(self) -> dict:
-        described = {"name": self.name, "class": type(self.strategy).__name__, "replicas": self.replicas,
+        kind = type(self.strategy).__name__ if self.wrapped else "default (no wrapper)"
+        described = {"name": self.name, "class": kind, "replicas": self.replicas,
                      "devices": self.devices, "workers": self.workers}
         if self.name == "multi_worker":
             described["task_index"] = self.task_index
@@ -116,20 +124,34 @@ def choose_strategy(name: str, replicas: int | None = None) -> Chosen:
         raise RecipeError(
             f"strategy={name!r} runs one replica; `replicas={replicas}` needs strategy='mirrored'."
         )
+    _grow_gpu_memory(gpus)
     if name == "cpu":
-        return Chosen(tf.distribute.OneDeviceStrategy("/cpu:0"), "cpu", ["/cpu:0"])
+        # With a GPU present, the default strategy would place the model there: pin it to the CPU instead.
+        if gpus:
+            return Chosen(tf.distribute.OneDeviceStrategy("/cpu:0"), "cpu", ["/cpu:0"])
+        return Chosen(tf.distribute.get_strategy(), "cpu", ["/cpu:0"], wrapped=False)
     if name == "gpu":
         if not gpus:
             raise RecipeError(
                 "strategy='gpu' needs a GPU, and TensorFlow sees none on this machine. "
                 "Use strategy='cpu' (or 'auto'), or install a GPU build of TensorFlow (pip install -e '.[gpu]')."
             )
-        return Chosen(tf.distribute.OneDeviceStrategy("/gpu:0"), "gpu", ["/gpu:0"])
+        return Chosen(tf.distribute.get_strategy(), "gpu", ["/gpu:0"], wrapped=False)
     if name == "mirrored":
         return _mirrored(gpus, replicas)
     if name == "tpu":
         return _tpu()
     return _multi_worker()
+
+
+def _grow_gpu_memory(gpus: list) -> None:
+    """Let TensorFlow take GPU memory as it needs it instead of all of it at start (several runs may share a
+    GPU); only possible before the runtime starts, and harmless to skip afterwards."""
+    for gpu in gpus:
+        try:
+            tf.config.experimental.set_memory_growth(gpu, True)
+        except (RuntimeError, ValueError):
+            return
 
 
 def _multi_worker() -> Chosen:

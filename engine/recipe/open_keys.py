@@ -12,7 +12,7 @@ from typing import Any
 import data
 import zoo
 from common.signatures import accepted_arguments
-from data.augmentation import LAYERS as AUGMENTATIONS
+from data.augmentation import LAYERS, SEQUENCE_LAYERS
 from engine.recipe.schema import load_builder
 from engine.run.keras_objects import arguments_of, callback_class, optimizer_class
 
@@ -46,7 +46,7 @@ def _open_keys(config: dict, path: str) -> dict[str, Any]:
         return {"name": None, **data.step_arguments(step["name"] if isinstance(step, dict) else step)}
     if len(parts) == 3 and parts[:2] == ["data", "augmentation"]:
         entry = config["data"]["augmentation"][int(parts[2])]
-        layer = AUGMENTATIONS.get(entry["name"] if isinstance(entry, dict) else entry)
+        layer = {**LAYERS, **SEQUENCE_LAYERS}.get(entry["name"] if isinstance(entry, dict) else entry)
         if layer is None:
             return {}  # an unknown name is reported by data.build_augmentation
         # The seed comes from the recipe's seed, and the image layout is always channels-last.

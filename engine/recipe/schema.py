@@ -99,6 +99,11 @@ class Recipe:
     seed: int = 42
     strategy: str = "auto"
     replicas: int | None = None
+    # Speed settings (engine.run.speed): "float32", "mixed_float16" or "mixed_bfloat16"; XLA ("auto"
+    # follows Keras: on for GPUs, off on CPU-only machines); training steps per call into the compiled function.
+    precision: str = "float32"
+    jit_compile: bool | str = "auto"
+    steps_per_execution: int = 1
     tuner: Tuner = field(default_factory=Tuner)
     # A second training phase after the first: {"epochs": 20, "learning_rate": 1e-4} unfreezes a
     # frozen backbone (batch normalization stays frozen) and trains everything at that rate.

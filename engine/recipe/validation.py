@@ -142,6 +142,10 @@ CONSTRAINTS: dict[str, Any] = {
     # augmentation layers add to the recipe's seed.
     "seed": Interval(Integral, 0, 2**31 - 1, closed="both"),
     "replicas": (POSITIVE_INT, None),
+    # Speed settings (engine.run.speed).
+    "precision": Options({"float32", "mixed_float16", "mixed_bfloat16"}),
+    "jit_compile": Options({True, False, "auto"}),
+    "steps_per_execution": POSITIVE_INT,
     # Data. Both held-out fractions must hold some samples (see SUMS for what they leave).
     "data.validation_split": Interval(Real, 0, 1, closed="neither"),
     "data.test_split": Interval(Real, 0, 1, closed="neither"),

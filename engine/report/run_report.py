@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from common.text import markdown_table, plural
+from engine.report.time_to_target import time_to_target_lines
 
 FILES = [
     "## Files",
@@ -72,6 +73,7 @@ def _results_lines(summary: dict[str, Any]) -> list[str]:
         *markdown_table(["metric", "validation", "test"], rows),
         "",
         *_target_lines(recipe.get("targets", {}), metrics["test"]),
+        *time_to_target_lines(metrics.get("time_to_target", {})),
         f"Trained {summary['epochs_run']} of {plural(recipe['epochs'], 'epoch')} in {summary['train_seconds']:.1f} s "
         f"({summary['stopped_by'] or 'ran every epoch'}).",
         "",

@@ -19,6 +19,7 @@ from engine.errors import RecipeError
 from engine.recipe.schema import Model, Recipe, load_builder
 from engine.recipe.validation import check_numbers
 from engine.run.keras_objects import build_loss, build_metrics, build_optimizer, metric_names
+from engine.run.speed import check_compiled, check_precision_applied, compile_options, precision_policy
 
 
 def check_resolved(resolved: dict[str, Any]) -> None:
@@ -107,10 +108,14 @@ def build_model(recipe: Recipe, prepared: data.Prepared,
     metrics = build_metrics(recipe.metrics)
     output = output_layer(loss, prepared, recipe.model.args)
     with strategy.scope():
-        model = _architecture(recipe.model, prepared, output)
+        with precision_policy(recipe.precision):
+            model = _architecture(recipe.model, prepared, output)
         if not isinstance(model, keras.Model):
             raise RecipeError(f"The model builder returned {type(model).__name__}, not a keras.Model.")
-        model.compile(optimizer=build_optimizer(recipe.optimizer), loss=loss, metrics=metrics)
+        check_precision_applied(model, recipe.precision)
+        model.compile(optimizer=build_optimizer(recipe.optimizer), loss=loss, metrics=metrics,
+                      **compile_options(recipe))
+    check_compiled(model, recipe.jit_compile)
     return model, output
 
 
@@ -153,4 +158,4 @@ def unfreeze_for_fine_tuning(model: keras.Model, recipe: Recipe, strategy: tf.di
     with strategy.scope():
         zoo.set_backbone_frozen(model, False)
         model.compile(optimizer=build_optimizer(optimizer), loss=build_loss(recipe.loss),
-                      metrics=build_metrics(recipe.metrics))
+                      metrics=build_metrics(recipe.metrics), **compile_options(recipe))

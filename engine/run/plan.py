@@ -1,8 +1,9 @@
 """One planning path for `make recipe` and `make tune`: everything that can be refused, then the data.
 
 `plan_recipe` checks the recipe's name, resolves its ranges (defaults, or the values a search chose),
-checks every number, the model and the fine-tuning phase, chooses the strategy, seeds every random
-generator, turns on deterministic ops and reads the data. It writes nothing, so a refused recipe
+checks every number, the model and the fine-tuning phase, chooses the strategy (and checks it can run
+the recipe's precision), seeds every random generator, turns on deterministic ops (unless the recipe
+asks for XLA, see engine.run.speed) and reads the data. It writes nothing, so a refused recipe
 leaves no folder behind. A plain run then `build`s the model; a search builds one per trial.
 """
 
@@ -15,7 +16,6 @@ from importlib import metadata
 from typing import Any
 
 import keras
-import tensorflow as tf
 
 import data
 from engine.distribute.strategy import Chosen, choose_strategy
@@ -25,6 +25,7 @@ from engine.recipe.schema import Recipe
 from engine.run.building import build_model, check_fine_tune, check_model, check_resolved, prepare_data
 from engine.run.keras_objects import build_callbacks
 from engine.run.run_folder import check_recipe_name
+from engine.run.speed import check_hardware, set_op_determinism
 
 PACKAGES = ("tensorflow-cpu", "tensorflow", "keras", "keras-tuner", "tensorboard", "scikit-learn", "numpy")
 
@@ -81,8 +82,9 @@ def plan_recipe(recipe: Recipe, values: dict[str, Any] | None = None,
     if check is not None:
         check(resolved)
     chosen = choose_strategy(resolved.strategy, resolved.replicas)
+    check_hardware(resolved.precision, chosen.name)
     keras.utils.set_random_seed(resolved.seed)
-    tf.config.experimental.enable_op_determinism()
+    set_op_determinism(resolved.jit_compile)
     prepared = prepare_data(resolved)
     return Plan(resolved, ranges, hp.active_values(list(ranges.values()), values), prepared, chosen)
 

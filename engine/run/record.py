@@ -20,6 +20,7 @@ from engine.learning.base import Trained
 from engine.report.assessment import Assessment
 from engine.report.run_report import classification_report_markdown, render_report
 from engine.report.tensorboard_logs import write_pictures, write_run_summaries
+from engine.report.time_to_target import time_to_target
 from engine.run.plan import Plan
 from engine.run.resume import LAST_GOOD, remove_backup
 from engine.run.run_folder import atomic_path, write_json, write_text
@@ -51,6 +52,7 @@ def wait_for_every_worker(chosen: Chosen) -> None:
 def record(plan: Plan, trained: Trained, assessment: Assessment, folder: Path, env: dict, console) -> RunResult:
     """Write everything a finished run leaves, tell the console, and raise TrainingDiverged if it diverged."""
     metrics = trained.metrics | assessment.to_metrics()
+    metrics["time_to_target"] = time_to_target(trained.log.rows, plan.recipe.targets)
     history = trained.log.history()
     epochs_run = len(history.get("loss", []))
     _write_tensorboard(plan, assessment, folder, history, metrics, epochs_run)

@@ -27,6 +27,7 @@ import math
 import os
 import shutil
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -293,13 +294,19 @@ class EpochLog(keras.callbacks.Callback):
         super().__init__()
         self.path = path
         self.rows = list(rows or [])
+        self._started = time.perf_counter()
 
     @property
     def epochs(self) -> int:
         return self.rows[-1]["epoch"] if self.rows else 0
 
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._started = time.perf_counter()
+
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        row = {"epoch": epoch + 1, **{key: float(value) for key, value in (logs or {}).items()}}
+        # `seconds`: the epoch's wall time, validation included (engine.report.time_to_target adds them up).
+        row = {"epoch": epoch + 1, "seconds": round(time.perf_counter() - self._started, 4),
+               **{key: float(value) for key, value in (logs or {}).items()}}
         self.rows = [*(kept for kept in self.rows if kept["epoch"] <= epoch), row]
         if self.path is not None:
             self.write(self.path)
@@ -310,7 +317,7 @@ class EpochLog(keras.callbacks.Callback):
 
     def history(self) -> dict[str, list[float]]:
         """The rows as Keras's History.history: metric name -> one value per epoch."""
-        names = list(dict.fromkeys(key for row in self.rows for key in row if key != "epoch"))
+        names = list(dict.fromkeys(key for row in self.rows for key in row if key not in ("epoch", "seconds")))
         return {name: [row.get(name, float("nan")) for row in self.rows] for name in names}
 
 

@@ -23,6 +23,7 @@ from engine.distribute.strategy import Chosen
 from engine.errors import RecipeError
 from engine.learning import Learning, kind_of
 from engine.recipe.schema import Recipe
+from engine.run import speed
 from engine.run.plan import Plan, build, plan_recipe, versions
 from engine.run.record import RunResult, TrainingDiverged, record, wait_for_every_worker
 from engine.run.resume import Resume, hold_lock, resumed_entry
@@ -86,10 +87,11 @@ def _train_and_record(plan: Plan, kind: Learning, folder: Path, env: dict, resum
 def _open_run_folder(plan: Plan, runs_dir: str | Path, values_from: str | None, resume: Resume | None,
                      console) -> tuple[Path, dict[str, Any]]:
     """A new run folder with recipe.json written, or the resumed run's; and the run's env.json contents."""
-    where = f"{plan.chosen.name} ({_replicas_text(plan.chosen)})"
+    where = f"{plan.chosen.name} ({_replicas_text(plan.chosen)}; {speed.summary(plan.model)})"
+    used = speed.describe(plan.model, plan.recipe.precision)
     if resume is not None:
         env = {key: value for key, value in resume.env.items() if key not in ("error", "finished")}
-        env.update(status="running", strategy=plan.chosen.describe(), versions=versions())
+        env.update(status="running", strategy=plan.chosen.describe(), speed=used, versions=versions())
         env["resumed"] = [*env.get("resumed", []), resumed_entry(resume, plan.chosen.describe())]
         console(f"{plan.recipe.name}: resuming {resume.folder} on {where}: "
                 + (f"{plural(resume.epoch, 'epoch')} had finished; training continues at epoch {resume.epoch + 1}."
@@ -103,7 +105,7 @@ def _open_run_folder(plan: Plan, runs_dir: str | Path, values_from: str | None, 
     console(f"{plan.recipe.name}: training on {where}; run folder {folder}")
     env = {
         "status": "running", "versions": versions(), "platform": platform.platform(),
-        "strategy": plan.chosen.describe(), "seed": plan.recipe.seed,
+        "strategy": plan.chosen.describe(), "speed": used, "seed": plan.recipe.seed,
         "hyperparameters_from": values_from or "recipe defaults", "command": sys.argv, "started": timestamp(),
     }
     return folder, env

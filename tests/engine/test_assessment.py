@@ -125,11 +125,11 @@ def test_catalog_settings_are_not_diagnosed_with_problems_in_short_runs_either(r
 
 
 def test_overfitting_is_flagged_on_a_run_made_to_overfit(tmp_path):
-    """A wide, unregularized MLP on 5% of the digits, trained far past its best epoch."""
+    """A wide, unregularized MLP on 5% of the digits, trained far past its best epoch at a high rate."""
     runs_dir = tmp_path / "runs"
     result = run_cli("recipe", "digits_cnn", "data.validation_split=0.45", "data.test_split=0.5",
                      'model={"name": "mlp", "args": {"width": 512, "depth": 3}}', "epochs=60", "callbacks=[]",
-                     runs_dir=runs_dir)
+                     "optimizer.learning_rate=0.005", runs_dir=runs_dir)
     assert result.returncode == 0, result.stderr[-3000:]
     folder = only_run_folder(runs_dir, "digits_cnn")
     findings = {finding["kind"]: finding for finding in read_json(folder / "metrics.json")["diagnosis"]}

@@ -50,7 +50,7 @@ def test_the_console_summary_names_the_test_accuracy_and_the_folder(finished_run
 def test_metrics_history_and_env_describe_the_run(finished_run):
     _, folder, _ = finished_run
     metrics = read_json(folder / "metrics.json")
-    assert set(metrics) == {"test", "validation", "evaluation", "baseline", "diagnosis", "cost"}
+    assert set(metrics) == {"test", "validation", "evaluation", "baseline", "diagnosis", "cost", "time_to_target"}
     assert set(metrics["test"]) == {"loss", "accuracy"}
     with open(folder / "history.csv") as handle:
         rows = list(csv.DictReader(handle))

@@ -77,7 +77,7 @@ def test_make_tensorboard_listens_on_127_0_0_1_only(tmp_path):
     stand_in = venv / "bin" / "tensorboard"
     stand_in.write_text('#!/bin/sh\nprintf \'%s\\n\' "$@" > "$RECORD_TO"\n')
     stand_in.chmod(0o755)
-    stamp = venv / ".installed"  # newer than pyproject.toml, so make does not reinstall the environment
+    stamp = venv / ".installed-cpu"  # newer than pyproject.toml, so make does not reinstall the environment
     stamp.touch()
     os.utime(stamp, (4102444800, 4102444800))  # the year 2100
     result = subprocess.run([make, "-s", "-C", str(ROOT), "tensorboard", f"VENV={venv}", f"RUNS={tmp_path / 'runs'}",

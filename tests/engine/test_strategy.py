@@ -11,6 +11,15 @@ def test_auto_picks_the_cpu_on_a_machine_without_accelerators(monkeypatch):
     assert chosen.name == "cpu" and chosen.replicas == 1
 
 
+def test_one_device_trains_under_the_default_strategy_with_no_wrapper():
+    import tensorflow as tf
+
+    chosen = choose_strategy("cpu")
+    assert chosen.strategy is tf.distribute.get_strategy()
+    assert not isinstance(chosen.strategy, tf.distribute.OneDeviceStrategy)
+    assert chosen.describe()["class"] == "default (no wrapper)" and chosen.is_chief
+
+
 def test_asking_for_absent_hardware_is_an_error_not_a_fallback():
     with pytest.raises(RecipeError, match="needs a GPU"):
         choose_strategy("gpu")

@@ -1,0 +1,174 @@
+"""Parity with hand-written Keras: what the engine costs on top of `model.fit`, as Lightning's parity test.
+
+    python -m benchmarks.overhead [recipe ...] [--epochs N]     # in make bench
+
+For each recipe (default: a CNN on images, an MLP on a table and a 1-D CNN on sequences), the engine
+(`run_recipe`, everything a run writes) and the hand-written script of benchmarks.handwritten (same
+zoo model, split, batch, optimizer, callbacks and tf.data pipeline) train in this process, one after
+the other, twice each in alternation. Steady-state seconds per epoch: the median period from one
+epoch's start to the next (every callback's end-of-epoch work included) over epochs 2 to N, the
+faster of the two repetitions. Then each arm once more as a command of its own, timed from start to
+exit (import, data, training, evaluation and, for the engine, the report), with the engine's fixed
+costs measured one by one. Both arms run TensorFlow's deterministic ops from the same seed, so their
+test metrics must agree.
+
+Exit status 1 when a steady-state ratio (engine / script) exceeds 1.05 or test metrics differ by more
+than 1e-6.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.handwritten import SCRIPTS, EpochClock
+from common.text import markdown_table
+from engine.recipe.loading import load_recipe
+from engine.run.training import run_recipe
+
+DEFAULT = tuple(SCRIPTS)
+LIMIT_RATIO = 1.05
+GOAL_RATIO = 1.02
+END_TO_END_GOAL = 1.5
+METRIC_TOLERANCE = 1e-6
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class EngineClock(EpochClock):
+    """The clock, given to the engine as a recipe callback; the engine builds it, so it leaves itself here."""
+
+    built: list[EngineClock] = []
+
+    def __init__(self) -> None:
+        super().__init__()
+        EngineClock.built.append(self)
+
+
+def steady(periods: list[float]) -> float:
+    """Median seconds per epoch after the first (which traces the training function)."""
+    return statistics.median(periods[1:] if len(periods) > 1 else periods)
+
+
+def engine_arm(name: str, epochs: int | None, runs: str) -> tuple[float, dict, int]:
+    recipe = load_recipe(name)
+    recipe = dataclasses.replace(recipe, epochs=epochs or recipe.epochs, callbacks=[EngineClock, *recipe.callbacks])
+    result = run_recipe(recipe, runs_dir=runs, console=lambda line: None, verbose=0)
+    periods = EngineClock.built[-1].periods()
+    return steady(periods), result.metrics["test"], len(periods)
+
+
+def script_arm(name: str, epochs: int | None) -> tuple[float, dict, int]:
+    clock = EpochClock()
+    test = SCRIPTS[name](epochs or load_recipe(name).epochs, clock)
+    return steady(clock.periods()), test, len(clock.periods())
+
+
+def timed_command(command: list[str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, cwd=ROOT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, check=True,  # noqa: S603 - our own commands
+                   capture_output=True)
+    return time.perf_counter() - started
+
+
+def fixed_costs(name: str, runs: str) -> dict[str, float]:
+    """Seconds of what the engine does once per run and a script does not: importing it, the FLOPs profile,
+    the plots, saving the model (and its report) atomically."""
+    import keras
+
+    from engine.report import cost, plots
+    from engine.run.plan import build, plan_recipe
+
+    python = sys.executable
+    costs = {"import (engine - script)": timed_command([python, "-c", "import engine.cli"])
+             - timed_command([python, "-c", "import keras, tensorflow, sklearn, zoo"])}
+    plan = build(plan_recipe(load_recipe(name)))
+    started = time.perf_counter()
+    cost.forward_flops(plan.model, plan.prepared.input_shape)
+    costs["FLOPs profile"] = time.perf_counter() - started
+    started = time.perf_counter()
+    plots.learning_curves({"loss": [1.0, 0.5], "val_loss": [1.1, 0.6]}, 1, Path(runs) / "curves.png")
+    costs["learning-curve plot"] = time.perf_counter() - started
+    started = time.perf_counter()
+    plan.model.save(Path(runs) / "model.keras")
+    costs["model.keras"] = time.perf_counter() - started
+    keras.backend.clear_session()
+    return costs
+
+
+def compare(name: str, epochs: int | None, runs: str) -> dict:
+    script, engine = [], []
+    for _ in range(2):
+        script.append(script_arm(name, epochs))
+        engine.append(engine_arm(name, epochs, runs))
+    script_epoch, script_test, script_epochs = min(script)
+    engine_epoch, engine_test, engine_epochs = min(engine)
+    shared = sorted(set(script_test) & set(engine_test))
+    difference = max(abs(float(script_test[key]) - float(engine_test[key])) for key in shared)
+    count = str(epochs or load_recipe(name).epochs)
+    script_wall = timed_command([sys.executable, "-m", "benchmarks.handwritten", name, count])
+    engine_wall = timed_command([sys.executable, "-m", "engine", "recipe", name, f"epochs={count}", "--runs-dir", runs])
+    return {"recipe": name, "epochs": f"{script_epochs} / {engine_epochs}", "script": script_epoch,
+            "engine": engine_epoch, "ratio": engine_epoch / script_epoch, "script_wall": script_wall,
+            "engine_wall": engine_wall, "wall_ratio": engine_wall / script_wall, "difference": difference,
+            "metrics": {key: (float(script_test[key]), float(engine_test[key])) for key in shared},
+            "fixed": fixed_costs(name, runs)}
+
+
+def cpu_name() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []:
+        if line.startswith("model name"):
+            return line.partition(":")[2].strip()
+    return "unknown CPU"
+
+
+def cpu_flags() -> str:
+    text = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    flags = next((line.partition(":")[2].split() for line in text.splitlines() if line.startswith("flags")), [])
+    shown = [flag for flag in ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "avx512_fp16") if flag in flags]
+    return ", ".join(shown) or "none of avx2/avx512"
+
+
+def print_tables(rows: list[dict]) -> None:
+    print(f"CPU: {cpu_name()} ({os.cpu_count()} cores; {cpu_flags()})\n")
+    header = ["recipe", "epochs (script / engine)", "script s/epoch", "engine s/epoch", "ratio",
+              "script wall s", "engine wall s", "wall ratio", "test metrics (script / engine)"]
+    cells = [[f"`{row['recipe']}`", row["epochs"], f"{row['script']:.4f}", f"{row['engine']:.4f}",
+              f"{row['ratio']:.3f}", f"{row['script_wall']:.1f}", f"{row['engine_wall']:.1f}",
+              f"{row['wall_ratio']:.2f}", "; ".join(f"{key} {pair[0]:.6f} / {pair[1]:.6f}"
+                                                  for key, pair in row["metrics"].items())] for row in rows]
+    print("\n".join(markdown_table(header, cells)))
+    print("\nFixed costs of the engine, once per run (seconds):\n")
+    names = list(rows[0]["fixed"])
+    print("\n".join(markdown_table(["recipe", *names], [[f"`{row['recipe']}`", *(f"{row['fixed'][key]:.2f}"
+                                                                                for key in names)] for row in rows])))
+
+
+def main(arguments: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.overhead", description=__doc__.splitlines()[0])
+    parser.add_argument("recipes", nargs="*", default=list(DEFAULT), choices=[*SCRIPTS, []])
+    parser.add_argument("--epochs", type=int, default=None, help="epochs per run (default: each recipe's own)")
+    options = parser.parse_args(arguments)
+    with tempfile.TemporaryDirectory() as runs:
+        rows = [compare(name, options.epochs, runs) for name in options.recipes or DEFAULT]
+    print_tables(rows)
+    failed = [row["recipe"] for row in rows if row["ratio"] > LIMIT_RATIO or row["difference"] > METRIC_TOLERANCE]
+    for row in rows:
+        verdict = "goal met" if row["ratio"] <= GOAL_RATIO else ("within the limit" if row["ratio"] <= LIMIT_RATIO
+                                                                else "OVER the limit")
+        print(f"{row['recipe']}: steady-state ratio {row['ratio']:.3f} ({verdict}: goal {GOAL_RATIO}, limit "
+              f"{LIMIT_RATIO}); largest test-metric difference {row['difference']:.2e}; end to end "
+              f"{row['wall_ratio']:.2f}x (goal {END_TO_END_GOAL}x).")
+    print(json.dumps({"failed": failed}))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
