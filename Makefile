@@ -61,6 +61,9 @@ bench: $(STAMP)
 	@$(PY) -m benchmarks.catalog
 	@$(PY) -m benchmarks.transfer 20 5
 	@$(PY) -m benchmarks.pipeline
+	@$(PY) -m benchmarks.overhead
+	@$(PY) -m benchmarks.speed
+	@$(PY) -m benchmarks.streaming
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 
 import keras
 import numpy as np
@@ -28,6 +27,7 @@ from sklearn.preprocessing import StandardScaler
 
 import data
 import zoo
+from benchmarks.clock import EpochClock
 
 
 def split(features, targets, validation: float, test: float, seed: int):
@@ -105,24 +105,6 @@ def mnist1d_cnn(epochs: int, clock: keras.callbacks.Callback) -> dict:
 
 
 SCRIPTS = {"digits_cnn": digits_cnn, "breast_cancer_mlp": breast_cancer_mlp, "mnist1d_cnn": mnist1d_cnn}
-
-
-class EpochClock(keras.callbacks.Callback):
-    """When each epoch began and when training ended (perf_counter seconds): an epoch's period then includes
-    every callback's end-of-epoch work, the logs and checkpoints an engine writes too."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.marks: list[float] = []
-
-    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-        self.marks.append(time.perf_counter())
-
-    def on_train_end(self, logs: dict | None = None) -> None:
-        self.marks.append(time.perf_counter())
-
-    def periods(self) -> list[float]:
-        return [later - earlier for earlier, later in zip(self.marks, self.marks[1:], strict=False)]
 
 
 if __name__ == "__main__":

@@ -5,11 +5,12 @@
 For each recipe (default: a CNN on images, an MLP on a table and a 1-D CNN on sequences), the engine
 (`run_recipe`, everything a run writes) and the hand-written script of benchmarks.handwritten (same
 zoo model, split, batch, optimizer, callbacks and tf.data pipeline) train in this process, one after
-the other, twice each in alternation. Steady-state seconds per epoch: the median period from one
-epoch's start to the next (every callback's end-of-epoch work included) over epochs 2 to N, the
-faster of the two repetitions. Then each arm once more as a command of its own, timed from start to
-exit (import, data, training, evaluation and, for the engine, the report), with the engine's fixed
-costs measured one by one. Both arms run TensorFlow's deterministic ops from the same seed, so their
+the other, five times each in alternation, for 20 epochs unless --epochs says otherwise.
+Steady-state seconds per epoch: the median period from one epoch's start to the next (every callback's
+end-of-epoch work included) over epochs 2 to N of all five repetitions pooled (on this shared 2-core
+machine one repetition's median moves by 5%). Then each arm once more as a command of its own, timed
+from start to exit (import, data, training, evaluation and, for the engine, the report), with the
+engine's fixed costs measured one by one. Both arms run TensorFlow's deterministic ops from the same seed, so their
 test metrics must agree.
 
 Exit status 1 when a steady-state ratio (engine / script) exceeds 1.05 or test metrics differ by more
@@ -29,12 +30,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.handwritten import SCRIPTS, EpochClock
+from benchmarks.clock import BUILT, EngineClock, EpochClock
+from benchmarks.handwritten import SCRIPTS
 from common.text import markdown_table
 from engine.recipe.loading import load_recipe
 from engine.run.training import run_recipe
 
 DEFAULT = tuple(SCRIPTS)
+REPETITIONS = 5
 LIMIT_RATIO = 1.05
 GOAL_RATIO = 1.02
 END_TO_END_GOAL = 1.5
@@ -42,33 +45,17 @@ METRIC_TOLERANCE = 1e-6
 ROOT = Path(__file__).resolve().parents[1]
 
 
-class EngineClock(EpochClock):
-    """The clock, given to the engine as a recipe callback; the engine builds it, so it leaves itself here."""
-
-    built: list[EngineClock] = []
-
-    def __init__(self) -> None:
-        super().__init__()
-        EngineClock.built.append(self)
-
-
-def steady(periods: list[float]) -> float:
-    """Median seconds per epoch after the first (which traces the training function)."""
-    return statistics.median(periods[1:] if len(periods) > 1 else periods)
-
-
-def engine_arm(name: str, epochs: int | None, runs: str) -> tuple[float, dict, int]:
+def engine_arm(name: str, epochs: int, runs: str) -> tuple[list[float], dict]:
     recipe = load_recipe(name)
-    recipe = dataclasses.replace(recipe, epochs=epochs or recipe.epochs, callbacks=[EngineClock, *recipe.callbacks])
+    recipe = dataclasses.replace(recipe, epochs=epochs, callbacks=[EngineClock, *recipe.callbacks])
     result = run_recipe(recipe, runs_dir=runs, console=lambda line: None, verbose=0)
-    periods = EngineClock.built[-1].periods()
-    return steady(periods), result.metrics["test"], len(periods)
+    return BUILT[-1].periods(), result.metrics["test"]
 
 
-def script_arm(name: str, epochs: int | None) -> tuple[float, dict, int]:
+def script_arm(name: str, epochs: int) -> tuple[list[float], dict]:
     clock = EpochClock()
-    test = SCRIPTS[name](epochs or load_recipe(name).epochs, clock)
-    return steady(clock.periods()), test, len(clock.periods())
+    test = SCRIPTS[name](epochs, clock)
+    return clock.periods(), test
 
 
 def timed_command(command: list[str]) -> float:
@@ -87,8 +74,9 @@ def fixed_costs(name: str, runs: str) -> dict[str, float]:
     from engine.run.plan import build, plan_recipe
 
     python = sys.executable
-    costs = {"import (engine - script)": timed_command([python, "-c", "import engine.cli"])
-             - timed_command([python, "-c", "import keras, tensorflow, sklearn, zoo"])}
+    timed_command([python, "-c", "import engine.run.training"])  # once untimed: the first import reads the disk
+    costs = {"import the engine": timed_command([python, "-c", "import engine.run.training"]),
+             "import the script": timed_command([python, "-c", "import benchmarks.handwritten"])}
     plan = build(plan_recipe(load_recipe(name)))
     started = time.perf_counter()
     cost.forward_flops(plan.model, plan.prepared.input_shape)
@@ -104,15 +92,19 @@ def fixed_costs(name: str, runs: str) -> dict[str, float]:
 
 
 def compare(name: str, epochs: int | None, runs: str) -> dict:
+    epochs = epochs or load_recipe(name).epochs
     script, engine = [], []
-    for _ in range(2):
+    for _ in range(REPETITIONS):
         script.append(script_arm(name, epochs))
         engine.append(engine_arm(name, epochs, runs))
-    script_epoch, script_test, script_epochs = min(script)
-    engine_epoch, engine_test, engine_epochs = min(engine)
+    # Epochs 2 to N of every repetition, pooled: the median resists the machine's other work.
+    script_epoch = statistics.median([period for periods, _ in script for period in periods[1:]])
+    engine_epoch = statistics.median([period for periods, _ in engine for period in periods[1:]])
+    (script_periods, script_test), (engine_periods, engine_test) = script[-1], engine[-1]
+    script_epochs, engine_epochs = len(script_periods), len(engine_periods)
     shared = sorted(set(script_test) & set(engine_test))
     difference = max(abs(float(script_test[key]) - float(engine_test[key])) for key in shared)
-    count = str(epochs or load_recipe(name).epochs)
+    count = str(epochs)
     script_wall = timed_command([sys.executable, "-m", "benchmarks.handwritten", name, count])
     engine_wall = timed_command([sys.executable, "-m", "engine", "recipe", name, f"epochs={count}", "--runs-dir", runs])
     return {"recipe": name, "epochs": f"{script_epochs} / {engine_epochs}", "script": script_epoch,
@@ -153,9 +145,12 @@ def print_tables(rows: list[dict]) -> None:
 
 def main(arguments: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.overhead", description=__doc__.splitlines()[0])
-    parser.add_argument("recipes", nargs="*", default=list(DEFAULT), choices=[*SCRIPTS, []])
-    parser.add_argument("--epochs", type=int, default=None, help="epochs per run (default: each recipe's own)")
+    parser.add_argument("recipes", nargs="*", help=f"among {', '.join(SCRIPTS)} (default: all)")
+    parser.add_argument("--epochs", type=int, default=20, help="epochs per run (default 20)")
     options = parser.parse_args(arguments)
+    unknown = [name for name in options.recipes if name not in SCRIPTS]
+    if unknown:
+        parser.error(f"no hand-written script for {', '.join(unknown)}; choose among {', '.join(SCRIPTS)}")
     with tempfile.TemporaryDirectory() as runs:
         rows = [compare(name, options.epochs, runs) for name in options.recipes or DEFAULT]
     print_tables(rows)

@@ -23,7 +23,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchmarks.overhead import EngineClock, cpu_flags, cpu_name, steady
+from benchmarks.clock import BUILT, EngineClock, steady
+from benchmarks.overhead import cpu_flags, cpu_name
 from common.text import markdown_table
 from engine.recipe.loading import load_recipe
 from engine.run.training import run_recipe
@@ -45,7 +46,7 @@ def measure(name: str, epochs: int, changes: dict, runs: str) -> dict:
     took = (used["precision"] == recipe.precision and used["dtype_policy"] == recipe.precision
             and (recipe.jit_compile is not True or used["jit_compile"])
             and used["steps_per_execution"] == recipe.steps_per_execution)
-    return {"seconds": steady(EngineClock.built[-1].periods()), "test": result.metrics["test"], "used": used,
+    return {"seconds": steady(BUILT[-1].periods()), "test": result.metrics["test"], "used": used,
             "took_effect": took}
 
 

@@ -14,18 +14,23 @@ from data.errors import DataError
 from data.preprocessing import build_step, list_steps, step_arguments
 from data.sources import CLASSIFICATION, REGRESSION, Dataset, get_source, list_sources, load, register_source
 from data.splits import split_indices, split_train_validation
+from data.streaming import Stream
 
 __all__ = [
-    "CLASSIFICATION", "REGRESSION", "DataError", "Dataset", "Prepared", "build_augmentation", "get_source",
+    "CLASSIFICATION", "REGRESSION", "DataError", "Dataset", "Prepared", "Stream", "build_augmentation", "get_source",
     "list_sources", "list_steps", "load", "prepare", "register_source", "split_indices", "step_arguments",
 ]
 
 
 @dataclass
 class Prepared:
-    """A source split into train / validation / test, preprocessed and ready for tf.data."""
+    """A source split into train / validation / test, preprocessed and ready for tf.data.
 
-    splits: dict[str, tuple[np.ndarray, np.ndarray]]
+    Each split is (features, targets). Features are an array, or a `Stream` read from files
+    when the source streams (`len()` and `shape` work on both); targets are always an array.
+    """
+
+    splits: dict[str, tuple[np.ndarray | Stream, np.ndarray]]
     task: str
     input_shape: tuple[int, ...]
     num_classes: int
@@ -132,12 +137,21 @@ def _class_counts(dataset: Dataset, splits: dict[str, tuple], source: str) -> di
 
 
 def _preprocess(splits: dict[str, tuple], steps: list, task: str) -> dict[str, tuple]:
-    """Fit each step on the training split, apply it to every split; numeric, finite arrays out."""
+    """Fit each step on the training split, apply it to every split; numeric, finite arrays out.
+
+    Streamed features take each step's streaming path: statistics from one pass over the
+    training split's files, then a map per sample on every split.
+    """
+    streamed = isinstance(splits["train"][0], Stream)
     for step in steps:
         if not step.takes_tables:
             splits = {name: (_numeric(features), targets) for name, (features, targets) in splits.items()}
-        step.fit(*splits["train"], task)
-        splits = {name: step.transform(*part) for name, part in splits.items()}
+        if streamed:
+            step.fit_stream(*splits["train"], task)
+            splits = {name: step.transform_stream(*part) for name, part in splits.items()}
+        else:
+            step.fit(*splits["train"], task)
+            splits = {name: step.transform(*part) for name, part in splits.items()}
     splits = {name: (_numeric(features), targets) for name, (features, targets) in splits.items()}
     for name, (features, _) in splits.items():
         _check_finite(features, name)
@@ -145,20 +159,36 @@ def _preprocess(splits: dict[str, tuple], steps: list, task: str) -> dict[str, t
 
 
 def _take(features, index: np.ndarray):
+    if isinstance(features, Stream):
+        return features.take(index)
     return features.iloc[index].reset_index(drop=True) if isinstance(features, pandas.DataFrame) else features[index]
 
 
 def _numeric(features):
     """Features as a float array; a table must hold only numbers by now, or be encoded first."""
+    if isinstance(features, Stream):
+        return _numeric_stream(features)
     if not isinstance(features, pandas.DataFrame):
         return features
     text = [str(column) for column in features.columns if features[column].dtype.kind not in "iufb"]
+    _refuse_text(text)
+    return features.to_numpy(dtype="float32", na_value=np.nan)
+
+
+def _numeric_stream(features: Stream) -> Stream:
+    """A streamed table's rows as float vectors (other streams as they are)."""
+    if not features.is_raw_table():
+        return features
+    _refuse_text([name for name, dtype in features.reader.dtypes.items() if dtype == "object"])
+    return features.with_columns(lambda frame: frame.to_numpy(dtype="float32", na_value=np.nan))
+
+
+def _refuse_text(text: list[str]) -> None:
     if text:
         raise DataError(
             f"The table's columns {text} hold text, which a model cannot take as it is. Add "
             "{'name': 'feature_space'} to data.preprocessing to encode them (or drop them with data.args.drop)."
         )
-    return features.to_numpy(dtype="float32", na_value=np.nan)
 
 
 def _check_labels(targets: np.ndarray, num_classes: int, where: str) -> None:
@@ -173,7 +203,16 @@ def _check_labels(targets: np.ndarray, num_classes: int, where: str) -> None:
         )
 
 
-def _check_finite(features: np.ndarray, split: str) -> None:
+def _check_finite(features: np.ndarray | Stream, split: str) -> None:
+    if isinstance(features, Stream):
+        if features.gaps:
+            raise DataError(
+                f"After preprocessing, the streamed {split} split may still hold missing values: the file has "
+                f"{sum(features.gaps.values())} gaps in columns {sorted(features.gaps)[:10]}. Add "
+                "{'name': 'feature_space', 'impute': 'mean'} or {'name': 'impute', 'strategy': 'mean'} to "
+                "data.preprocessing, or clean the data."
+            )
+        return
     if features.dtype.kind != "f":
         return
     missing = ~np.isfinite(features)

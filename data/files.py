@@ -7,16 +7,19 @@ Keras's directory readers. Each source may carry its own test split (`test_path`
 
 from __future__ import annotations
 
+import os
 import zipfile
 from pathlib import Path
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from common.references import import_reference
 from common.targets import whole_numbers_are_classes
 from data.errors import DataError
 from data.sources import CLASSIFICATION, REGRESSION, Dataset, encode_labels, register_source
+from data.streaming import FileReader, Stream, check_options, wants_stream
 from data.tables import TASKS, existing_file
 
 
@@ -111,19 +114,87 @@ def _read_folder(reader, path, argument: str, class_names: list | None = None, *
     return np.stack(features), np.asarray(targets, dtype="int64"), list(dataset.class_names)
 
 
+IMAGE_FORMATS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")  # what keras.utils.image_dataset_from_directory reads
+TEXT_FORMATS = (".txt",)
+CHANNELS = {"rgb": 3, "grayscale": 1, "rgba": 4}
+
+
+def list_folder(path, argument: str, formats: tuple, class_names: list | None = None):
+    """(paths, labels, class names) of the files in one sub-folder per class, as Keras's directory readers list them.
+
+    Classes are the sub-folders in sorted order (or `class_names`, in that order); each one's
+    files are found recursively, folder by folder in sorted order, and sorted by name.
+    """
+    folder = _folder(path, argument)
+    found = sorted(entry.name for entry in folder.iterdir() if entry.is_dir() and not entry.name.startswith("."))
+    if class_names is not None:
+        if not set(class_names) <= set(found):
+            raise DataError(f"Cannot read the folder {str(path)!r}: it must hold the sub-folders {class_names} of "
+                            f"the training folder's classes; it has {found}.")
+        found = list(class_names)
+    paths, labels = [], []
+    for label, name in enumerate(found):
+        for root, _, names in sorted(os.walk(os.path.join(str(folder), name)), key=lambda entry: entry[0]):
+            chosen = [os.path.join(root, file) for file in sorted(names) if file.lower().endswith(formats)]
+            paths += chosen
+            labels += [label] * len(chosen)
+    if not paths:
+        raise DataError(f"The folder {str(path)!r} holds no readable files.")
+    return np.asarray(paths), np.asarray(labels, dtype="int64"), found
+
+
+def _folder_stream(path, argument: str, formats: tuple, decode, cache: str, class_names: list | None = None):
+    paths, labels, names = list_folder(path, argument, formats, class_names)
+    size = sum(os.path.getsize(file) for file in paths) / len(paths)
+    return Stream(paths, FileReader(decode, size), cache=cache), labels, names
+
+
+def _wants_stream(stream, cache, path, test_path, formats: tuple) -> bool:
+    check_options(stream, cache)
+    if stream not in (None, "auto"):
+        return bool(stream)
+    folders = [path] + ([test_path] if test_path is not None else [])
+    return wants_stream(stream, [Path(file) for folder, argument in zip(folders, ("path", "test_path"), strict=False)
+                                 for file in list_folder(folder, argument, formats)[0]])
+
+
+def image_decoder(size: tuple, color_mode: str):
+    """Path to pixels as keras.utils.image_dataset_from_directory reads them: decoded, resized bilinearly, float32."""
+    channels = CHANNELS[color_mode]
+
+    def decode(path):
+        image = tf.io.decode_image(tf.io.read_file(path), channels=channels, expand_animations=False)
+        image = tf.image.resize(image, size, method="bilinear")
+        image.set_shape((*size, channels))
+        return image
+
+    return decode
+
+
 @register_source("image_folder", needs="files")
 def image_folder(path: str = "", image_size: list | None = None, color_mode: str = "rgb",
-                 test_path: str | None = None) -> Dataset:
+                 test_path: str | None = None, stream: str | bool | None = None, cache: str = "auto") -> Dataset:
     """Images in one sub-folder per class (keras.utils.image_dataset_from_directory), pixel values 0-255.
 
     `image_size` [height, width] resizes every image (default [64, 64]); `color_mode` is
     "rgb", "grayscale" or "rgba"; `test_path` is an optional folder laid out the same way.
+    `stream` ("auto", true or false; None is "auto") decodes the images from disk as training
+    needs them instead of holding them in memory; "auto" streams when the files total over 256 MiB.
+    `cache` keeps decoded images between epochs: "auto" (in memory when a split fits in
+    1 GiB), "memory", "none" or a file path prefix.
     """
     size = tuple(image_size or (64, 64))
     if len(size) != 2 or not all(isinstance(side, int) and side > 0 for side in size):
         raise DataError(f"`data.args.image_size` must be [height, width]. Received: {image_size!r}")
     if color_mode not in ("rgb", "grayscale", "rgba"):
         raise DataError(f"`data.args.color_mode` must be rgb, grayscale or rgba. Received: {color_mode!r}")
+    if _wants_stream(stream, cache, path, test_path, IMAGE_FORMATS):
+        decode = image_decoder(size, color_mode)
+        features, targets, names = _folder_stream(path, "path", IMAGE_FORMATS, decode, cache)
+        test = None if test_path is None else _folder_stream(test_path, "test_path", IMAGE_FORMATS, decode, cache,
+                                                             names)[:2]
+        return Dataset(features=features, targets=targets, task=CLASSIFICATION, class_names=names, test=test,
+                       description=f"images from {path} (streamed)")
     options = {"image_size": size, "color_mode": color_mode}
     features, targets, names = _read_folder(keras.utils.image_dataset_from_directory, path, "path", **options)
     test = None
@@ -136,12 +207,20 @@ def image_folder(path: str = "", image_size: list | None = None, color_mode: str
 
 
 @register_source("text_folder", needs="files")
-def text_folder(path: str = "", test_path: str | None = None) -> Dataset:
+def text_folder(path: str = "", test_path: str | None = None, stream: str | bool | None = None,
+                cache: str = "auto") -> Dataset:
     """Text files in one sub-folder per class (keras.utils.text_dataset_from_directory).
 
     Features are the raw strings; add the `text_vectorize` preprocessing step to turn them
-    into token sequences. `test_path` is an optional folder laid out the same way.
+    into token sequences. `test_path` is an optional folder laid out the same way. `stream`
+    and `cache` are as for image_folder (texts read from disk as training needs them).
     """
+    if _wants_stream(stream, cache, path, test_path, TEXT_FORMATS):
+        features, targets, names = _folder_stream(path, "path", TEXT_FORMATS, tf.io.read_file, cache)
+        test = None if test_path is None else _folder_stream(test_path, "test_path", TEXT_FORMATS, tf.io.read_file,
+                                                             cache, names)[:2]
+        return Dataset(features=features, targets=targets, task=CLASSIFICATION, class_names=names, test=test,
+                       description=f"texts from {path} (streamed)")
     features, targets, names = _read_folder(keras.utils.text_dataset_from_directory, path, "path")
     test = None
     if test_path is not None:

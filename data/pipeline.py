@@ -1,8 +1,10 @@
 """tf.data input pipelines: cache, seeded shuffle, batch, training-only augmentation, prefetch.
 
-The arrays are held in memory, so under a multi-worker strategy each worker keeps every
-batch's share that belongs to it (sharding by data, set explicitly rather than left to
-TensorFlow's guess about files).
+Arrays are held in memory; features streamed from files (a `data.streaming.Stream`) are
+read and decoded in parallel as the pipeline runs, their keys shuffled before decoding and
+their decoded samples cached as the source's `cache` argument says. Under a multi-worker
+strategy each worker keeps every batch's share that belongs to it (sharding by data, set
+explicitly rather than left to TensorFlow's guess about files).
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from data.streaming import Stream
+
 
 def make_dataset(
-    features: np.ndarray,
+    features: np.ndarray | Stream,
     targets: np.ndarray,
     batch_size: int,
     shuffle: bool,
@@ -26,9 +30,12 @@ def make_dataset(
     strategy Keras splits each batch across the replicas. `augment` (training pipelines only)
     maps each batch through random layers in training mode, in parallel.
     """
-    dataset = tf.data.Dataset.from_tensor_slices((features, targets)).cache()
-    if shuffle:
-        dataset = dataset.shuffle(len(features), seed=seed, reshuffle_each_iteration=True)
+    if isinstance(features, Stream):
+        dataset = features.labelled(targets, shuffle, seed)
+    else:
+        dataset = tf.data.Dataset.from_tensor_slices((features, targets)).cache()
+        if shuffle:
+            dataset = dataset.shuffle(len(features), seed=seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(batch_size)
     if augment is not None:
         dataset = dataset.map(lambda x, y: (augment(x, training=True), y), num_parallel_calls=tf.data.AUTOTUNE,

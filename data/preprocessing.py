@@ -4,6 +4,10 @@ A step is written `{"name": "<step>", <arguments>}` in `data.preprocessing`, for
 `{"name": "standardize"}` or `{"name": "reshape", "shape": [8, 8, 1]}`. Statistics (means,
 deviations) are learned from the training features or targets and then applied unchanged to
 validation and test, so nothing leaks from the held-out parts.
+
+Features streamed from files (a `data.streaming.Stream`) take a parallel path: `fit_stream`
+learns in one streaming pass over the training split, `transform_stream` adds a per-sample map.
+A step without that path refuses streamed data with a DataError saying what to do instead.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from typing import Any
 
 import keras
 import numpy as np
+import tensorflow as tf
 from sklearn.impute import SimpleImputer
 from sklearn.preprocessing import StandardScaler
 
@@ -21,6 +26,8 @@ from data.errors import DataError
 from data.sources import CLASSIFICATION, REGRESSION
 
 Arrays = tuple[np.ndarray, np.ndarray]
+# Samples per batch when a step learns its statistics from streamed features.
+STATS_BATCH = 256
 
 
 class Step:
@@ -28,6 +35,8 @@ class Step:
 
     # Whether the step takes a table (DataFrame) as it is; other steps get its numeric columns as an array.
     takes_tables = False
+    # The name the step is registered under (set by `register_step`).
+    step_name = ""
 
     def fit(self, features: np.ndarray, targets: np.ndarray, task: str) -> None:
         """Learn what the step needs from the training split (most steps need nothing)."""
@@ -39,6 +48,30 @@ class Step:
         """What the step learned, for the run report."""
         return {}
 
+    def fit_stream(self, stream, targets: np.ndarray, task: str) -> None:
+        """Learn from a Stream of the training split's features, in a streaming pass."""
+        self.cannot_stream()
+
+    def transform_stream(self, stream, targets: np.ndarray):
+        """(stream with the step applied to each sample, targets)."""
+        self.cannot_stream()
+
+    def cannot_stream(self, why: str = "", instead: str = "") -> None:
+        raise DataError(
+            f"Preprocessing step {self.step_name!r} cannot run on data streamed from files{why}. Set "
+            f"data.args.stream=false to load the data into memory (if it fits){instead}."
+        )
+
+
+class TargetStep(Step):
+    """A step that changes only the targets, which stay in memory: streamed features pass through."""
+
+    def fit_stream(self, stream, targets, task):
+        self.fit(stream, targets, task)
+
+    def transform_stream(self, stream, targets):
+        return self.transform(stream, targets)
+
 
 _STEPS: dict[str, type[Step]] = {}
 
@@ -46,6 +79,7 @@ _STEPS: dict[str, type[Step]] = {}
 def register_step(name: str) -> Callable:
     def decorate(cls: type[Step]) -> type[Step]:
         _STEPS[name] = cls
+        cls.step_name = name
         return cls
 
     return decorate
@@ -92,6 +126,12 @@ class Rescale(Step):
     def transform(self, features, targets):
         return (features * self.scale + self.offset).astype("float32"), targets
 
+    def fit_stream(self, stream, targets, task):
+        pass
+
+    def transform_stream(self, stream, targets):
+        return stream.map(lambda sample: tf.cast(sample, "float32") * self.scale + self.offset), targets
+
 
 @register_step("standardize")
 class Standardize(Step):
@@ -109,6 +149,20 @@ class Standardize(Step):
 
     def describe(self):
         return {"features": int(self.scaler.n_features_in_)}
+
+    def fit_stream(self, stream, targets, task):
+        for batch in stream.batches(STATS_BATCH):
+            self.scaler.partial_fit(np.asarray(batch, dtype="float32").reshape(len(batch), -1))
+
+    def transform_stream(self, stream, targets):
+        # As scikit-learn does on float32 features: the statistics rounded to float32 first.
+        mean, scale = tf.constant(self.scaler.mean_, "float32"), tf.constant(self.scaler.scale_, "float32")
+
+        def standardize(sample):
+            flat = tf.reshape(tf.cast(sample, "float32"), [-1])
+            return tf.reshape((flat - mean) / scale, sample.shape)
+
+        return stream.map(standardize), targets
 
 
 @register_step("reshape")
@@ -131,9 +185,15 @@ class Reshape(Step):
     def transform(self, features, targets):
         return features.reshape((len(features), *self.shape)), targets
 
+    def fit_stream(self, stream, targets, task):
+        self.fit(np.empty((0, *stream.shape[1:])), targets, task)
+
+    def transform_stream(self, stream, targets):
+        return stream.map(lambda sample: tf.reshape(sample, self.shape)), targets
+
 
 @register_step("one_hot_labels")
-class OneHotLabels(Step):
+class OneHotLabels(TargetStep):
     """Integer class labels to one-hot rows, for categorical (not sparse) cross-entropy."""
 
     def __init__(self):
@@ -149,7 +209,7 @@ class OneHotLabels(Step):
 
 
 @register_step("standardize_targets")
-class StandardizeTargets(Step):
+class StandardizeTargets(TargetStep):
     """Zero-mean, unit-variance regression targets (training statistics), so losses start near 1."""
 
     def __init__(self):
@@ -193,6 +253,31 @@ class Impute(Step):
     def describe(self):
         return {"missing_in_train": self.missing}
 
+    def fit_stream(self, stream, targets, task):
+        if self.imputer.strategy == "median":
+            self.cannot_stream(" with strategy='median' (a median needs every training value at once)",
+                               ", or use strategy='mean' or 'constant'")
+        totals = counts = None
+        for batch in stream.batches(STATS_BATCH):
+            flat = np.asarray(batch, dtype="float64").reshape(len(batch), -1)
+            present = ~np.isnan(flat)
+            totals = np.where(present, flat, 0.0).sum(axis=0) + (0.0 if totals is None else totals)
+            counts = present.sum(axis=0) + (0 if counts is None else counts)
+            self.missing += int((~present).sum())
+        if self.imputer.strategy == "constant":
+            self.fill = np.full(len(totals), float(self.imputer.fill_value))
+        else:  # keep_empty_features: a feature with no values at all is filled with 0
+            self.fill = np.where(counts > 0, totals / np.maximum(counts, 1), 0.0)
+
+    def transform_stream(self, stream, targets):
+        fill = tf.constant(self.fill, "float32")
+
+        def impute(sample):
+            flat = tf.reshape(tf.cast(sample, "float32"), [-1])
+            return tf.reshape(tf.where(tf.math.is_nan(flat), fill, flat), sample.shape)
+
+        return stream.map(impute).filled(), targets
+
 
 @register_step("text_vectorize")
 class TextVectorize(Step):
@@ -224,3 +309,17 @@ class TextVectorize(Step):
 
     def describe(self):
         return {"vocabulary": int(self.layer.vocabulary_size())}
+
+    def fit_stream(self, stream, targets, task):
+        if stream.dtype != tf.string:
+            raise DataError("Preprocessing step 'text_vectorize' needs text features (a text_folder source).")
+        self.layer.adapt(stream.dataset().batch(STATS_BATCH))
+
+    def transform_stream(self, stream, targets):
+        dtype = "int32" if self.output_mode == "int" else "float32"
+        width = int(self.layer(tf.constant([""])).shape[-1])
+
+        def vectorize(text):
+            return tf.ensure_shape(tf.cast(self.layer(tf.reshape(text, [1]))[0], dtype), [width])
+
+        return stream.map(vectorize), targets

@@ -7,6 +7,10 @@ of its own) and unseen values in an out-of-vocabulary slot. (Not the empty strin
 StringLookup vocabulary loses "" on reload, which would send gaps to the unseen slot.) Everything is fitted with
 `FeatureSpace.adapt` on the training split only.
 
+A table streamed from its file (`data.streaming.Stream`) is adapted the same way on a tf.data
+pipeline of its training rows; numeric gaps are then filled with the training mean
+(`impute="mean"`), as a median would need every value at once.
+
 Because the imputation and encoding are Keras layers, they can travel with the model:
 `end_to_end_model` wraps a trained model so that it takes the raw columns, gaps included.
 """
@@ -39,6 +43,9 @@ class ImputedNormalization(keras.layers.Layer):
         self.variance = self.add_weight(shape=(), initializer="ones", trainable=False, name="variance")
 
     def adapt(self, dataset) -> None:
+        if getattr(self, "streaming", False):
+            self._adapt_streaming(dataset)
+            return
         values = np.concatenate([np.asarray(batch, dtype="float64").reshape(-1) for batch in dataset])
         present = values[~np.isnan(values)]
         if present.size == 0:
@@ -48,6 +55,26 @@ class ImputedNormalization(keras.layers.Layer):
         self.fill.assign(fill)
         self.mean.assign(float(filled.mean()))
         self.variance.assign(float(filled.var()))
+
+    def _adapt_streaming(self, dataset) -> None:
+        """The mean and variance batch by batch (Chan et al.'s combination): gaps take the mean of the values."""
+        count, mean, spread, everything = 0, 0.0, 0.0, 0
+        for batch in dataset:
+            values = np.asarray(batch, dtype="float64").reshape(-1)
+            present = values[~np.isnan(values)]
+            everything += values.size
+            if present.size == 0:
+                continue
+            batch_mean = float(present.mean())
+            delta, total = batch_mean - mean, count + present.size
+            mean += delta * present.size / total
+            spread += float(((present - batch_mean) ** 2).sum()) + delta * delta * count * present.size / total
+            count = total
+        if count == 0:
+            raise DataError(f"Column {self.name!r} has no values in the training split; drop it (data.args.drop).")
+        self.fill.assign(mean)
+        self.mean.assign(mean)
+        self.variance.assign(spread / everything)
 
     def call(self, inputs):
         values = ops.cast(inputs, "float32")
@@ -119,22 +146,50 @@ class FeatureSpaceStep(Step):
         self.kinds = self._kinds(features)
         self.missing = {column: int(features[column].isna().sum()) for column in self.kinds
                         if features[column].isna().any()}
+        self.feature_space = self._space()
+        self.feature_space.adapt(self.columns(features))
+
+    def _space(self, streaming: bool = False) -> keras.utils.FeatureSpace:
         specs = {}
         for column, kind in self.kinds.items():
             if kind == "numeric":
-                specs[column] = keras.utils.FeatureSpace.feature(
-                    dtype="float32", preprocessor=ImputedNormalization(self.impute, name=f"impute_{column}"),
-                    output_mode="float")
+                imputer = ImputedNormalization(self.impute, name=f"impute_{column}")
+                imputer.streaming = streaming
+                specs[column] = keras.utils.FeatureSpace.feature(dtype="float32", preprocessor=imputer,
+                                                                 output_mode="float")
             elif kind == "integer_categorical":
                 specs[column] = keras.utils.FeatureSpace.integer_categorical(name=column)
             else:
                 specs[column] = keras.utils.FeatureSpace.string_categorical(name=column)
-        self.feature_space = keras.utils.FeatureSpace(specs, output_mode="concat")
-        self.feature_space.adapt(self.columns(features))
+        return keras.utils.FeatureSpace(specs, output_mode="concat")
 
     def transform(self, features, targets):
         encoded = self.feature_space(self.columns(features))
         return np.asarray(keras.ops.convert_to_numpy(encoded), dtype="float32"), targets
+
+    def fit_stream(self, stream, targets, task):
+        if not stream.is_raw_table():
+            raise DataError("Preprocessing step 'feature_space' needs a table source (csv, parquet), first in "
+                            "data.preprocessing.")
+        self.kinds = self._kinds(stream.reader.prototype())
+        if self.impute == "median" and "numeric" in self.kinds.values():
+            self.cannot_stream(" with impute='median' (a median needs every training value at once)",
+                               ", or use {'name': 'feature_space', 'impute': 'mean'}")
+        missing = dict.fromkeys(self.kinds, 0)
+        for frame in stream.frames():
+            for column in self.kinds:
+                missing[column] += int(frame[column].isna().sum())
+        self.missing = {column: count for column, count in missing.items() if count}
+        self.feature_space = self._space(streaming=True)
+        self.feature_space.adapt(stream.with_columns(self.columns).dataset())
+
+    def transform_stream(self, stream, targets):
+        if not stream.is_raw_table():
+            raise DataError("Preprocessing step 'feature_space' needs a table source (csv, parquet), first in "
+                            "data.preprocessing.")
+        # Each chunk of rows is encoded as it is read, eagerly as in memory: the same arithmetic
+        # (a tf.data graph would rewrite x / sqrt(v) into x * rsqrt(v), off by a rounding).
+        return stream.with_columns(lambda frame: self.transform(frame, None)[0]).filled(), targets
 
     def describe(self):
         kinds = {kind: [column for column, found in self.kinds.items() if found == kind]

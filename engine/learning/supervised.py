@@ -42,12 +42,15 @@ def _engine_callbacks(plan: Plan, folder: Path | None, resume: Resume | None) ->
     rows = resume.rows if resume else []
     first_loss = float(rows[0]["loss"]) if rows else None
     train_targets = plan.prepared.splits["train"][1]
+    tensorboard = keras_callback(folder / "logs") if folder else None
     return {
         "timer": EpochTimer(),
+        "tensorboard": tensorboard,
         "divergence": DivergenceStop(uninformed_loss(loss_name(plan.recipe.loss), plan.prepared.task, train_targets),
                                      first_loss=first_loss),
         "log": EpochLog(folder / "history.csv" if folder else None, rows),
-        "backup": EpochBackup(folder, first_loss, resume.state if resume else None) if folder else None,
+        "backup": EpochBackup(folder, first_loss, resume.state if resume else None, plan.recipe.backup_interval,
+                              tensorboard.flush) if folder else None,
     }
 
 
@@ -56,7 +59,7 @@ def _fit_phases(plan: Plan, added: dict, folder: Path | None, resume: Resume | N
     datasets = make_datasets(plan.prepared, plan.global_batch, plan.recipe.seed)
     # TerminateOnNaN ends a NaN loss at once; DivergenceStop a loss that blows up while finite.
     callbacks = [*plan.callbacks, keras.callbacks.TerminateOnNaN(), added["divergence"], added["timer"]]
-    callbacks += [keras_callback(folder / "logs"), added["log"], added["backup"]] if folder else [added["log"]]
+    callbacks += [added["tensorboard"], added["log"], added["backup"]] if folder else [added["log"]]
     state, epoch, log = (resume.state if resume else None), 0, added["log"]
     for phase, length in enumerate(_phases(plan), start=1):
         if added["divergence"].stopped_epoch is not None:

@@ -104,6 +104,8 @@ class Recipe:
     precision: str = "float32"
     jit_compile: bool | str = "auto"
     steps_per_execution: int = 1
+    # Seconds between the backups a killed run resumes from (engine.run.resume); 0 backs up every epoch.
+    backup_interval: float = 30.0
     tuner: Tuner = field(default_factory=Tuner)
     # A second training phase after the first: {"epochs": 20, "learning_rate": 1e-4} unfreezes a
     # frozen backbone (batch normalization stays frozen) and trains everything at that rate.

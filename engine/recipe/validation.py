@@ -146,6 +146,7 @@ CONSTRAINTS: dict[str, Any] = {
     "precision": Options({"float32", "mixed_float16", "mixed_bfloat16"}),
     "jit_compile": Options({True, False, "auto"}),
     "steps_per_execution": POSITIVE_INT,
+    "backup_interval": NON_NEGATIVE,
     # Data. Both held-out fractions must hold some samples (see SUMS for what they leave).
     "data.validation_split": Interval(Real, 0, 1, closed="neither"),
     "data.test_split": Interval(Real, 0, 1, closed="neither"),

@@ -31,8 +31,14 @@ class Evaluation:
     curves: dict[str, Any] = field(default_factory=dict)
 
 
-def predict(model, features: np.ndarray, batch_size: int = 256) -> np.ndarray:
-    """Model outputs in inference mode, batch by batch: a direct call, so nothing is traced per shape."""
+def predict(model, features: np.ndarray | data.Stream, batch_size: int = 256) -> np.ndarray:
+    """Model outputs in inference mode, batch by batch: a direct call, so nothing is traced per shape.
+
+    Features streamed from files are read in order, batch by batch, as they are predicted.
+    """
+    if isinstance(features, data.Stream):
+        batches = features.dataset().batch(batch_size).prefetch(2)
+        return np.concatenate([np.asarray(model(batch, training=False)) for batch in batches])
     return np.concatenate([np.asarray(model(features[start:start + batch_size], training=False))
                            for start in range(0, len(features), batch_size)])
 

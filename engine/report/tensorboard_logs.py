@@ -20,16 +20,54 @@ from engine.recipe import hp
 
 
 class EpochTensorBoard(keras.callbacks.TensorBoard):
-    """Keras's TensorBoard callback, its event files flushed at every epoch end.
+    """Keras's TensorBoard callback, logging once per epoch, its event files flushed at each backup.
 
-    Keras flushes when fit ends (or every two minutes): a run killed before would lose the
-    epochs it logged, and a resumed run's curves would have a gap (engine.run.resume).
+    Keras flushes when fit ends (or every two minutes): a run killed before would lose the epochs
+    it logged, and a resumed run's curves would have a gap. The backup (engine.run.resume) calls
+    `flush` before it writes, so what a resumed run continues from is on disk; TensorBoard drops the
+    points of epochs that a resumed run logs again (its purge of orphaned steps).
+
+    Keras 3.15 writes each batch's logs with `summary.scalar` even with update_freq="epoch", where no
+    summary writer is open, so nothing is written: half a millisecond per batch for nothing.
     """
 
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        super().on_epoch_end(epoch, logs)
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        if self.update_freq != "epoch" or self._should_trace:
+            super().on_train_batch_end(batch, logs)
+
+    def _log_epoch_metrics(self, epoch: int, logs: dict | None) -> None:
+        """Keras's epoch scalars (the same tags in train/ and validation/), written by one compiled call per
+        writer: one eager `summary.scalar` per value cost 2 ms an epoch on digits_cnn, the compiled call 0.5."""
+        if not logs:
+            return
+        train = self._collect_learning_rate({key: value for key, value in logs.items() if not key.startswith("val_")})
+        validation = {key[4:]: value for key, value in logs.items() if key.startswith("val_")}
+        for writer, values in ((self._train_writer, train), (self._val_writer, validation)):
+            if values:
+                write_scalars(writer, tuple(f"epoch_{name}" for name in values), values.values(), epoch)
+
+    def on_test_end(self, logs: dict | None = None) -> None:
+        """Keras's `evaluation_<metric>_vs_iterations` scalars, written the same compiled way."""
+        if logs and self.model.optimizer is not None and hasattr(self.model.optimizer, "iterations"):
+            write_scalars(self._val_writer, tuple(f"evaluation_{name}_vs_iterations" for name in logs),
+                          logs.values(), int(keras.ops.convert_to_numpy(self.model.optimizer.iterations)))
+        self._pop_writer()
+
+    def flush(self) -> None:
         for writer in getattr(self, "_writers", {}).values():
             writer.flush()
+
+
+@tf.function
+def _write(writer, names: tuple[str, ...], values: tf.Tensor, step: tf.Tensor) -> None:
+    with writer.as_default():
+        for index, name in enumerate(names):
+            tf.summary.scalar(name, values[index], step=step)
+
+
+def write_scalars(writer, names: tuple[str, ...], values, step: int) -> None:
+    """Scalars `names` = `values` at `step` through `writer`, in one call of a compiled function."""
+    _write(writer, names, tf.constant([float(value) for value in values], tf.float32), tf.constant(step, tf.int64))
 
 
 def keras_callback(logs: Path) -> keras.callbacks.TensorBoard:

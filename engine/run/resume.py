@@ -6,11 +6,14 @@ While a run trains, its folder holds:
     backup/       training_metadata.json, epoch-<N>.weights.h5 (model and optimizer state after
                   epoch N) and `lock`, held by the process that trains; removed once the run is complete
 
-At the end of each epoch the callbacks run in this order: TensorBoard (flushed), history.csv,
-backup. The backup is the commit point: a run killed at any moment resumes after the epoch its
-backup names, and history.csv rows past that epoch are dropped, so the final history.csv holds
-epochs 1..N exactly once. (A kill in the few milliseconds between the TensorBoard flush and the
-backup leaves that epoch's TensorBoard point twice.)
+At the end of each epoch the callbacks run in this order: TensorBoard, history.csv, backup. The
+backup is the commit point: a run killed at any moment resumes after the epoch its backup names,
+and history.csv rows past that epoch are dropped, so the final history.csv holds epochs 1..N exactly
+once. The backup is written after the first epoch, at the end of each fit, and otherwise once
+`backup_interval` seconds (a recipe field, 30 by default; 0 backs up every epoch) have passed since
+the last: writing it every epoch cost 42 ms an epoch on digits_cnn, 15% of its epoch. A kill loses at
+most that long of training. The TensorBoard logs are flushed just before each backup; points of
+epochs logged after it and logged again by the resumed run are dropped by TensorBoard's reader.
 
 Resuming reads the run's recipe.json (the resolved recipe, ranges and values included), restores
 the weights and optimizer state, and continues in the same folder: same history.csv, TensorBoard
@@ -21,6 +24,7 @@ order again) and the state of recipe callbacks such as EarlyStopping's patience 
 
 from __future__ import annotations
 
+import csv
 import fcntl
 import json
 import math
@@ -28,6 +32,7 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -228,9 +233,15 @@ class EpochBackup(keras.callbacks.BackupAndRestore):
       removes the backup when the run is complete.
     """
 
-    def __init__(self, folder: Path, first_loss: float | None = None, last_good: BackupState | None = None):
+    def __init__(self, folder: Path, first_loss: float | None = None, last_good: BackupState | None = None,
+                 interval: float = 0.0, before_save: Callable[[], None] | None = None):
         super().__init__(str(folder / BACKUP), save_freq="epoch", delete_checkpoint=False)
         self.directory = folder / BACKUP
+        # Seconds between backups (the recipe's `backup_interval`): the first epoch and the end of each fit
+        # are always backed up; between them, an epoch ends a backup once this long has passed since the last.
+        self.interval = interval
+        self._saved_at: float | None = None
+        self.before_save = before_save  # the TensorBoard logs' flush: they are on disk up to the backup
         self.phase = 1
         self.phase_start = 0
         self.epochs_done = 0
@@ -248,7 +259,8 @@ class EpochBackup(keras.callbacks.BackupAndRestore):
         self.loss = float((logs or {}).get("loss", math.nan))
         if self.first_loss is None:
             self.first_loss = self.loss
-        self.save(done=False)
+        if self._saved_at is None or time.monotonic() - self._saved_at >= self.interval:
+            self.save(done=False)
 
     def on_train_end(self, logs: dict | None = None) -> None:
         # Saved again: a callback such as EarlyStopping(restore_best_weights=True) may have changed the weights.
@@ -267,6 +279,9 @@ class EpochBackup(keras.callbacks.BackupAndRestore):
         self.phase, self.phase_start, self.epochs_done = phase, start, done
 
     def save(self, done: bool) -> None:
+        self._saved_at = time.monotonic()
+        if self.before_save is not None:
+            self.before_save()
         self.directory.mkdir(exist_ok=True)
         name = f"epoch-{self.epochs_done:04d}{'-done' if done else ''}.weights.h5"
         partial = self.directory / f".partial-{os.getpid()}.weights.h5"
@@ -312,8 +327,12 @@ class EpochLog(keras.callbacks.Callback):
             self.write(self.path)
 
     def write(self, path: Path) -> None:
-        with atomic_path(path) as temporary:
-            pandas.DataFrame(self.rows).to_csv(temporary, index=False)
+        names = list(dict.fromkeys(key for row in self.rows for key in row))
+        with atomic_path(path) as temporary, open(temporary, "w", newline="") as handle:
+            table = csv.DictWriter(handle, fieldnames=names)
+            table.writeheader()
+            table.writerows({key: repr(value) if isinstance(value, float) else value for key, value in row.items()}
+                            for row in self.rows)
 
     def history(self) -> dict[str, list[float]]:
         """The rows as Keras's History.history: metric name -> one value per epoch."""

@@ -66,6 +66,7 @@ SLOW_RECIPE = textwrap.dedent(f'''
         batch_size=16,
         epochs={EPOCHS},
         seed=3,
+        backup_interval=0,  # every epoch, so the test can kill the run after a given epoch's backup
     )
 ''')
 
@@ -288,7 +289,8 @@ def test_a_two_phase_fine_tune_resumes_in_the_phase_it_stopped_in(crash_at, tmp_
 
     runs_dir = tmp_path / "runs"
     recipe = apply_overrides(load_recipe("digits59_finetune"), parse_assignments(
-        ["model.freeze_backbone=true", 'fine_tune={"epochs": 2, "learning_rate": 0.0003}', "epochs=2"]))
+        ["model.freeze_backbone=true", 'fine_tune={"epochs": 2, "learning_rate": 0.0003}', "epochs=2",
+         "backup_interval=0"]))
     lines: list[str] = []
     with monkeypatch.context() as patch:
         patch.setattr(planning, "build_callbacks", lambda specs: [_Crash(crash_at)])
@@ -307,3 +309,27 @@ def test_a_two_phase_fine_tune_resumes_in_the_phase_it_stopped_in(crash_at, tmp_
     assert lines.count("Fine-tuning: backbone unfrozen, learning rate 0.0003, 2 more epochs.") == 2
     model = keras.saving.load_model(folder / "model.keras")
     assert model.get_layer("backbone").trainable
+
+
+def test_backups_are_written_after_the_first_epoch_at_the_end_and_once_the_interval_has_passed(tmp_path):
+    import keras
+
+    from engine.run.resume import EpochBackup
+
+    saved = []
+
+    class Counted(EpochBackup):
+        def save(self, done: bool) -> None:
+            saved.append((self.epochs_done, done))
+            super().save(done)
+
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    features, targets = np.zeros((8, 2), "float32"), np.zeros((8, 1), "float32")
+    flushed = []
+    model.fit(features, targets, epochs=4, verbose=0,
+              callbacks=[Counted(tmp_path, interval=3600, before_save=lambda: flushed.append(1))])
+    assert saved == [(1, False), (4, True)] and len(flushed) == 2
+    saved.clear()
+    model.fit(features, targets, epochs=3, verbose=0, callbacks=[Counted(tmp_path, interval=0)])
+    assert saved == [(1, False), (2, False), (3, False), (3, True)]

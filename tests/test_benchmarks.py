@@ -1,0 +1,28 @@
+"""The parity benchmark's baseline is a fair one: its hand-written script trains what the engine trains."""
+
+import dataclasses
+
+from benchmarks.clock import BUILT, EngineClock, EpochClock
+from benchmarks.handwritten import SCRIPTS
+from engine.recipe.loading import load_recipe
+from engine.run.training import run_recipe
+
+
+def test_every_hand_written_script_is_a_catalog_recipe():
+    from engine.recipe.loading import catalog_names
+
+    assert set(SCRIPTS) <= set(catalog_names())
+
+
+def test_the_hand_written_script_and_the_engine_reach_the_same_test_metrics(tmp_path):
+    clock = EpochClock()
+    script = SCRIPTS["breast_cancer_mlp"](3, clock)
+    recipe = load_recipe("breast_cancer_mlp")
+    recipe = dataclasses.replace(recipe, epochs=3, callbacks=[EngineClock, *recipe.callbacks])
+    engine = run_recipe(recipe, runs_dir=tmp_path, console=lambda line: None, verbose=0).metrics["test"]
+    assert set(script) == set(engine) == {"loss", "accuracy"}
+    for name in script:
+        assert abs(script[name] - engine[name]) <= 1e-6, (name, script[name], engine[name])
+    # One period per epoch, each from an epoch's start to the next (the last to the end of training).
+    assert len(clock.periods()) == len(BUILT[-1].periods()) == 3
+    assert all(period > 0 for period in clock.periods())
