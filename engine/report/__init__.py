@@ -9,4 +9,5 @@
 - `run_report`: report.md.
 - `tensorboard_logs`: what a run writes to TensorBoard beyond Keras's callback.
 - `compare`: `make compare`, a recipe's runs side by side.
+- `time_to_target`: the epoch and seconds at which the validation metric first reached each target.
 """

@@ -7,7 +7,8 @@
 - `building`: from a resolved recipe to data, a compiled model and `tf.data` pipelines.
 - `keras_objects`: losses, optimizers, metrics and callbacks from Keras's names or the recipe's own code.
 - `run_folder`: the layout of `runs/<recipe>/<run>/` and atomic writes.
-- `resume`: backups at every epoch end and `resume=` after a crash.
+- `resume`: backups (the first epoch, every `backup_interval` seconds, the end) and `resume=` after a crash.
 - `artifacts`: `load_run_model(folder)`, a run's model.keras reloaded with the recipe's own losses and metrics.
 - `publish`: a finished run becomes a pretrained zoo entry.
+- `speed`: `precision`, `jit_compile` and `steps_per_execution`, checked against the hardware and recorded.
 """
