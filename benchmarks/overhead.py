@@ -32,6 +32,7 @@ from pathlib import Path
 
 from benchmarks.clock import BUILT, EngineClock, EpochClock
 from benchmarks.handwritten import SCRIPTS
+from benchmarks.machine import describe_cpu
 from common.text import markdown_table
 from engine.recipe.loading import load_recipe
 from engine.run.training import run_recipe
@@ -114,22 +115,8 @@ def compare(name: str, epochs: int | None, runs: str) -> dict:
             "fixed": fixed_costs(name, runs)}
 
 
-def cpu_name() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []:
-        if line.startswith("model name"):
-            return line.partition(":")[2].strip()
-    return "unknown CPU"
-
-
-def cpu_flags() -> str:
-    text = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    flags = next((line.partition(":")[2].split() for line in text.splitlines() if line.startswith("flags")), [])
-    shown = [flag for flag in ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "avx512_fp16") if flag in flags]
-    return ", ".join(shown) or "none of avx2/avx512"
-
-
 def print_tables(rows: list[dict]) -> None:
-    print(f"CPU: {cpu_name()} ({os.cpu_count()} cores; {cpu_flags()})\n")
+    print(f"CPU: {describe_cpu()}\n")
     header = ["recipe", "epochs (script / engine)", "script s/epoch", "engine s/epoch", "ratio",
               "script wall s", "engine wall s", "wall ratio", "test metrics (script / engine)"]
     cells = [[f"`{row['recipe']}`", row["epochs"], f"{row['script']:.4f}", f"{row['engine']:.4f}",

@@ -24,7 +24,7 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.clock import BUILT, EngineClock, steady
-from benchmarks.overhead import cpu_flags, cpu_name
+from benchmarks.machine import describe_cpu
 from common.text import markdown_table
 from engine.recipe.loading import load_recipe
 from engine.run.training import run_recipe
@@ -59,7 +59,7 @@ def main(arguments: list[str]) -> int:
         rows = {label: measure(options.recipe, options.epochs, changes, runs) for label, changes in SETTINGS.items()}
     base = rows["float32 (baseline)"]["seconds"]
     metric = next(key for key in rows["float32 (baseline)"]["test"] if key != "loss")
-    print(f"CPU: {cpu_name()} (flags: {cpu_flags()}); recipe {options.recipe}, {options.epochs} epochs\n")
+    print(f"CPU: {describe_cpu()}; recipe {options.recipe}, {options.epochs} epochs\n")
     cells = [[label, f"{row['seconds']:.4f}", f"{row['seconds'] / base:.2f}x", f"{row['test'][metric]:.4f}",
               "yes" if row["took_effect"] else "NO"] for label, row in rows.items()]
     print("\n".join(markdown_table(["setting", "s/epoch", "time vs float32", f"test {metric}", "took effect"],

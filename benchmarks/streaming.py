@@ -35,6 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.machine import describe_cpu
+
 BATCH = 64
 CLASSES = 10
 SIDE = 64
@@ -169,15 +171,6 @@ def in_child(source: str, path: str) -> dict:
 # ---- the report -----------------------------------------------------------------------------------------
 
 
-def cpu_model() -> str:
-    try:
-        lines = Path("/proc/cpuinfo").read_text().splitlines()
-    except OSError:
-        return "unknown"
-    names = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
-    return f"{names[0]} x {len(names)}" if names else "unknown"
-
-
 def report(results: dict, made: dict) -> int:
     from common.text import markdown_table
 
@@ -187,7 +180,7 @@ def report(results: dict, made: dict) -> int:
               f"{row['epoch_seconds']:.1f}", f"{row['pipeline']:,.0f}", f"{row['model']:,.0f}",
               f"{row['pipeline'] / row['model']:.1f}x"] for (source, scale), row in results.items()]
     print("\n".join(markdown_table(header, cells)))
-    print(f"\nCPU: {cpu_model()}; batch {BATCH}; streamed with cache=\"none\"; model: a 3-layer CNN (images), "
+    print(f"\nCPU: {describe_cpu()}; batch {BATCH}; streamed with cache=\"none\"; model: a 3-layer CNN (images), "
           "a 2-layer MLP (csv, ratio for information only).")
     missed = []
     for source in ("image_folder", "csv"):
