@@ -170,9 +170,10 @@ def _list() -> int:
     import zoo
     from engine.recipe.loading import catalog_names, load_recipe
 
-    print("Recipes (make recipe NAME=...):")
+    print("Recipes (make recipe NAME=...), each with its kind of learning:")
     for name in catalog_names():
-        print(f"  {name:<24} {first_sentence(load_recipe(name).description)}")
+        recipe = load_recipe(name)
+        print(f"  {name:<24} {recipe.kind + ':':<14} {first_sentence(recipe.description)}")
     print("Zoo models (zoo.create / model=Model(name=...)):")
     for name in zoo.list_models():
         print(f"  {name:<24} {first_sentence(zoo.get_builder(name).__doc__ or '')}")

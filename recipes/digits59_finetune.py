@@ -1,14 +1,15 @@
 """Fine-tunes the digits04_cnn backbone on digits 5-9 with only 20 labelled images per class.
 
-The pretrained network (trained on digits 0-4 only) gets a new 5-class head, and all layers
-train together on the 100 labelled images. Validation and test use the full held-out splits
-of digits 5-9, which digits04_cnn never saw. Expected result: test accuracy >= 0.95.
+The pretrained network (trained on digits 0-4 only) gets a fresh 5-class head (its classes are
+other digits), and all layers train together on the 100 labelled images. Validation and test use
+the full held-out splits of digits 5-9, which digits04_cnn never saw. Expected result: test
+accuracy >= 0.95 (0.974 with seed 42, from `python -m benchmarks.catalog digits59_finetune`).
 
-Against the same network trained from scratch on the same images (`python -m benchmarks.transfer`,
-seeds 1-3) this gains nothing: 0.9641 against 0.9715 on average, because 20 images per class
-already teach this small network most of what the 8x8 digits hold. Freezing the backbone for
-the first 30 epochs (model.freeze_backbone=true epochs=30 and
-fine_tune={"epochs": 30, "learning_rate": 1e-4}) did worse: 0.8910.
+Against the same network trained from scratch on the same images (`python -m benchmarks.transfer
+digits59_finetune`, seeds 1-3) this gains nothing: 0.9641 against 0.9715 on average for scratch
+at its best learning rate, and 0.9628 for an RBF SVM, because 20 images per class already teach
+this small network most of what the 8x8 digits hold. Freezing the backbone for the first 6 epochs
+gave 0.9752. MNIST-1D is where transfer pays (mnist1d59_finetune).
 """
 
 from engine import Data, Model, Recipe

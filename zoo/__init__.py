@@ -11,7 +11,16 @@ import os
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
-from zoo import applications, autoencoder, cnn, mlp, resnet, sequence, tabular  # noqa: E402,F401  (registers builders)
+from zoo import (  # noqa: E402,F401  (registers builders)
+    applications,
+    autoencoder,
+    cnn,
+    contrastive,
+    mlp,
+    resnet,
+    sequence,
+    tabular,
+)
 from zoo.errors import ZooError  # noqa: E402
 from zoo.pretrained import (  # noqa: E402
     list_models_with_weights,

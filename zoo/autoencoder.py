@@ -6,6 +6,7 @@ import math
 
 import keras
 
+from zoo.clustering import ClusteringLoss
 from zoo.errors import ZooError
 from zoo.layers import check_common, check_positive
 from zoo.registry import register_model
@@ -23,9 +24,20 @@ def _split(inputs, code, decoded, name: str) -> keras.Model:
 @register_model(example_input_shape=(8,), kind="autoencoder")
 def dense_autoencoder(input_shape: tuple[int, ...], num_classes: int | None = None, code_size: int = 4,
                       width: int = 32, activation: str = "relu", kernel_initializer: str = "glorot_uniform",
-                      output_activation: str = "linear") -> keras.Model:
-    """Dense encoder (`width` units, then a `code_size` code) and a mirrored decoder; `num_classes` is unused."""
-    check_positive("dense_autoencoder", code_size=code_size, width=width)
+                      output_activation: str = "linear", clusters: int = 0, clustering_weight: float = 0.1,
+                      clustering_from_epoch: int = 1) -> keras.Model:
+    """Dense encoder (`width` units, then a `code_size` code) and a mirrored decoder; `num_classes` is unused.
+
+    With `clusters` > 0 the code also learns to fall into that many clusters (IDEC, zoo.clustering): from
+    epoch `clustering_from_epoch`, `clustering_weight` times the clustering loss joins the reconstruction's.
+    """
+    check_positive("dense_autoencoder", code_size=code_size, width=width, clustering_from_epoch=clustering_from_epoch)
+    if isinstance(clusters, bool) or not isinstance(clusters, int) or clusters < 0 or clusters == 1:
+        raise ZooError(f"`clusters` of model 'dense_autoencoder' must be 0 (no clustering) or a whole number >= 2. "
+                       f"Received: clusters={clusters!r}")
+    if not isinstance(clustering_weight, (int, float)) or clustering_weight <= 0:
+        raise ZooError("`clustering_weight` of model 'dense_autoencoder' must be a number > 0. "
+                       f"Received: clustering_weight={clustering_weight!r}")
     check_common("dense_autoencoder", activation, output_activation, kernel_initializer)
     size = int(math.prod(input_shape))
     inputs = keras.Input(shape=input_shape)
@@ -33,6 +45,8 @@ def dense_autoencoder(input_shape: tuple[int, ...], num_classes: int | None = No
     x = keras.layers.Dense(width, activation=activation, kernel_initializer=kernel_initializer, name="encode")(x)
     code = keras.layers.Dense(code_size, activation=activation, kernel_initializer=kernel_initializer,
                               name="code")(x)
+    if clusters:
+        code = ClusteringLoss(clusters, clustering_weight, clustering_from_epoch, name="clustering")(code)
 
     def decoded(code_input):
         y = keras.layers.Dense(width, activation=activation, kernel_initializer=kernel_initializer,

@@ -86,14 +86,16 @@ def load(
     input_shape: tuple[int, ...] | None = None,
     output_activation: str | None = None,
     store: Path | None = None,
+    class_names: list[str] | None = None,
 ) -> keras.Model:
     """A zoo model ready to fine-tune.
 
     `name` is a shipped pretrained model (`list_pretrained()`) or a registered architecture.
     With `pretrained=True` a shipped model's weights are verified by sha256 and loaded; for a
     keras.applications entry the ImageNet weights are loaded (needs `input_shape`). When
-    `num_classes` differs from the model's head, the head is replaced; `freeze_backbone=True`
-    freezes everything but the head.
+    `num_classes` differs from the model's head, or `class_names` differ from those of a shipped
+    model's card (a new task with as many classes), the head is replaced by a fresh one;
+    `freeze_backbone=True` freezes everything but the head.
     """
     stored = name in list_pretrained(store=store)
     if stored:
@@ -126,8 +128,9 @@ def load(
             raise ZooError(f"Model {name!r} has no shipped weights, so its head needs `num_classes`.")
         model = create(name, input_shape=tuple(input_shape), num_classes=num_classes, **arguments)
     head = model.get_layer("head")
-    if num_classes is not None and getattr(head, "units", num_classes) != num_classes:
-        model = replace_head(model, num_classes, output_activation)
+    new_task = stored and class_names is not None and list(class_names) != list(card.get("class_names", []))
+    if new_task or (num_classes is not None and getattr(head, "units", num_classes) != num_classes):
+        model = replace_head(model, num_classes or head.units, output_activation)
     if freeze_backbone:
         if model_info(architecture)["kind"] == "autoencoder":
             raise ZooError(f"Model {name!r} is an autoencoder; freeze its encoder with set_backbone_frozen.")

@@ -30,3 +30,6 @@ class Learning:
     name: str
     train: Callable[..., Trained]  # (plan, folder or None, resume or None, console, verbose) -> Trained
     assess: Callable[..., Any]  # (plan, trained, folder) -> engine.report.assessment.Assessment
+    check: Callable[..., None] = lambda recipe: None  # refuses what this kind cannot use, before the data
+    check_built: Callable[..., None] = lambda plan: None  # refuses what only the data and model can tell
+    callbacks: Callable[..., list] = lambda recipe, model, prepared: []  # added to the recipe's callbacks

@@ -41,12 +41,15 @@ def _engine_callbacks(plan: Plan, folder: Path | None, resume: Resume | None) ->
     """The callbacks the engine adds to the recipe's: stops, timer, logs and the backup (the commit point)."""
     rows = resume.rows if resume else []
     first_loss = float(rows[0]["loss"]) if rows else None
-    train_targets = plan.prepared.splits["train"][1]
+    features, train_targets = plan.prepared.splits["train"]
+    # The unsupervised kind trains here too, each input its own target (engine.learning.unsupervised).
+    task, train_targets = ("regression", features) if plan.recipe.kind == "unsupervised" else \
+        (plan.prepared.task, train_targets)
     tensorboard = keras_callback(folder / "logs") if folder else None
     return {
         "timer": EpochTimer(),
         "tensorboard": tensorboard,
-        "divergence": DivergenceStop(uninformed_loss(loss_name(plan.recipe.loss), plan.prepared.task, train_targets),
+        "divergence": DivergenceStop(uninformed_loss(loss_name(plan.recipe.loss), task, train_targets),
                                      first_loss=first_loss),
         "log": EpochLog(folder / "history.csv" if folder else None, rows),
         "backup": EpochBackup(folder, first_loss, resume.state if resume else None, plan.recipe.backup_interval,
@@ -56,7 +59,7 @@ def _engine_callbacks(plan: Plan, folder: Path | None, resume: Resume | None) ->
 
 def _fit_phases(plan: Plan, added: dict, folder: Path | None, resume: Resume | None, console, verbose: int) -> None:
     """Run each fit phase, skipping or continuing the phases a resumed run had reached."""
-    datasets = make_datasets(plan.prepared, plan.global_batch, plan.recipe.seed)
+    datasets = make_datasets(plan.prepared, plan.global_batch, plan.recipe.seed, plan.recipe.kind)
     # TerminateOnNaN ends a NaN loss at once; DivergenceStop a loss that blows up while finite.
     callbacks = [*plan.callbacks, keras.callbacks.TerminateOnNaN(), added["divergence"], added["timer"]]
     callbacks += [added["tensorboard"], added["log"], added["backup"]] if folder else [added["log"]]
@@ -98,7 +101,7 @@ def train(plan: Plan, folder: Path | None, resume: Resume | None, console, verbo
     started = time.perf_counter()
     _fit_phases(plan, added, folder, resume, console, verbose)
     seconds = time.perf_counter() - started
-    datasets = make_datasets(plan.prepared, plan.global_batch, plan.recipe.seed)
+    datasets = make_datasets(plan.prepared, plan.global_batch, plan.recipe.seed, plan.recipe.kind)
     metrics = {split: plan.model.evaluate(datasets[split], return_dict=True, verbose=0)
                for split in ("test", "validation")}
     metrics = {split: {name: float(value) for name, value in values.items()} for split, values in metrics.items()}

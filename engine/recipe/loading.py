@@ -20,6 +20,19 @@ def catalog_names() -> list[str]:
     )
 
 
+def catalog_test_budget(name: str) -> dict | None:
+    """A catalog recipe's shorter settings for `make test`, or None when its full run is short enough.
+
+    A recipe whose full run takes more than about two minutes declares, beside `recipe`,
+    `test_budget = {"overrides": {...dotted overrides...}, "targets": {...measured on them...}}`;
+    `make test` holds it to those targets on those settings, `make bench` to `recipe.targets` on full ones.
+    """
+    budget = getattr(importlib.import_module(f"recipes.{name}"), "test_budget", None)
+    if budget is not None and (set(budget) != {"overrides", "targets"} or not budget["targets"]):
+        raise RecipeError(f"recipes/{name}.py: `test_budget` needs `overrides` and non-empty `targets`.")
+    return budget
+
+
 def load_recipe(name_or_path: str) -> Recipe:
     """The recipe that `name_or_path` names, with its `name` and `description` filled in.
 

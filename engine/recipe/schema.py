@@ -91,6 +91,10 @@ class Recipe:
     data: Data
     model: Model
     loss: str | dict | Callable
+    # The kind of learning (engine.learning): "supervised" learns the labels; "unsupervised" never lets
+    # them reach the model or the loss (an autoencoder learns to reconstruct its inputs) and uses them
+    # only to assess what it learned.
+    kind: str = "supervised"
     optimizer: dict | str = field(default_factory=lambda: {"name": "adam", "learning_rate": 1e-3})
     metrics: list = field(default_factory=list)
     callbacks: list = field(default_factory=list)

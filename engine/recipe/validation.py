@@ -142,6 +142,7 @@ CONSTRAINTS: dict[str, Any] = {
     # augmentation layers add to the recipe's seed.
     "seed": Interval(Integral, 0, 2**31 - 1, closed="both"),
     "replicas": (POSITIVE_INT, None),
+    "kind": Options({"supervised", "unsupervised"}),  # engine.learning.KINDS
     # Speed settings (engine.run.speed).
     "precision": Options({"float32", "mixed_float16", "mixed_bfloat16"}),
     "jit_compile": Options({True, False, "auto"}),

@@ -26,6 +26,8 @@ class Assessment:
     cost: dict[str, Any]
     best_epoch: int | None
     pictures: dict[str, Path] = field(default_factory=dict)
+    # An unsupervised run's figures in place of an evaluation (engine.report.representation).
+    representation: dict[str, Any] | None = None
 
     @property
     def diverged(self) -> bool:
@@ -33,8 +35,9 @@ class Assessment:
 
     def to_metrics(self) -> dict[str, Any]:
         """The sections this adds to metrics.json."""
+        evaluation = {"test": self.evaluation.figures} if self.evaluation else {"error": self.evaluation_error}
         return {
-            "evaluation": {"test": self.evaluation.figures} if self.evaluation else {"error": self.evaluation_error},
+            "evaluation": {"test": self.representation} if self.representation is not None else evaluation,
             "baseline": {"test": self.baseline},
             "diagnosis": [finding.to_dict() for finding in self.findings],
             "cost": self.cost,

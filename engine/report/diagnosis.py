@@ -115,12 +115,14 @@ def overfitting(history: dict[str, list[float]], restored_best: bool) -> Finding
     if not (best < len(validation) - RECENT_EPOCHS and rise > OVERFIT_RELATIVE_RISE * validation[best]
             and rise > OVERFIT_ABSOLUTE_RISE and losses[-1] < losses[best]):
         return None
-    kept = f"; the saved model holds epoch {epoch}'s weights (restored by EarlyStopping)" if restored_best else ""
+    evidence = (f"validation loss fell to {validation[best]:.4f} at epoch {epoch}, then rose to {recent:.4f} "
+                f"(mean of the last {RECENT_EPOCHS} epochs) while training loss fell from {losses[best]:.4g} to "
+                f"{losses[-1]:.4g}; the gap between them ended at {validation[-1] - losses[-1]:.4f}")
+    if restored_best:  # the model kept is from before the rise: the epochs after it only cost time
+        return Finding("overfitting", False, f"{evidence}; the saved model holds epoch {epoch}'s weights (restored "
+                       "by EarlyStopping), from before the rise", "a lower EarlyStopping patience would save time")
     return Finding(
-        "overfitting", True,
-        f"validation loss fell to {validation[best]:.4f} at epoch {epoch}, then rose to {recent:.4f} "
-        f"(mean of the last {RECENT_EPOCHS} epochs) while training loss fell from {losses[best]:.4g} to "
-        f"{losses[-1]:.4g}; the gap between them ended at {validation[-1] - losses[-1]:.4f}{kept}",
+        "overfitting", True, evidence,
         "add regularization (model.args.l2, model.args.dropout), more data or augmentation, or stop "
         "early (EarlyStopping with restore_best_weights=True)",
     )

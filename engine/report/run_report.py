@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from common.text import markdown_table, plural
+from engine.report.representation import representation_lines
 from engine.report.time_to_target import time_to_target_lines
 
 FILES = [
@@ -81,7 +82,11 @@ def _results_lines(summary: dict[str, Any]) -> list[str]:
 
 
 def _evaluation_lines(assessment, task: str) -> list[str]:
-    """scikit-learn's figures on the test split, then the easy baseline's."""
+    """scikit-learn's figures on the test split, then the easy baseline's (an unsupervised run: what its
+    representation is worth, engine.report.representation)."""
+    if assessment.representation is not None:
+        return ["## What the model learned without labels (test split)", "",
+                *representation_lines(assessment.representation), ""]
     lines = ["## Evaluation on the test split (scikit-learn)", ""]
     evaluation = assessment.evaluation
     if evaluation is None:

@@ -30,8 +30,10 @@ def check_resolved(resolved: dict[str, Any]) -> None:
 def prepare_data(recipe: Recipe) -> data.Prepared:
     """The splits a resolved recipe trains and is tested on, exactly as a run prepares them."""
     spec = recipe.data
+    # Unsupervised learning does not read the labels even to split: shuffled labels give the same splits.
+    stratify = spec.stratify and recipe.kind == "supervised"
     prepared = data.prepare(spec.source, spec.args, validation_split=spec.validation_split,
-                            test_split=spec.test_split, stratify=spec.stratify, preprocessing=spec.preprocessing,
+                            test_split=spec.test_split, stratify=stratify, preprocessing=spec.preprocessing,
                             seed=recipe.seed, train_per_class=spec.train_per_class)
     prepared.augmentation = data.build_augmentation(spec.augmentation or [], recipe.seed, prepared.input_shape)
     return prepared
@@ -89,8 +91,9 @@ def _architecture(spec: Model, prepared: data.Prepared, output: dict[str, Any]) 
                               "its architecture and arguments come from its card.")
         return zoo.load(spec.name, pretrained=spec.pretrained, num_classes=output["units"],
                         freeze_backbone=spec.freeze_backbone, input_shape=prepared.input_shape,
-                        output_activation=output["activation"])
-    arguments = {**spec.args, "output_activation": output["activation"]}
+                        output_activation=output["activation"],
+                        class_names=prepared.class_names if output["units"] else None)
+    arguments = {**spec.args, "output_activation": output["activation"]} if output["units"] else dict(spec.args)
     if spec.name:
         if spec.freeze_backbone:
             raise RecipeError("`model.freeze_backbone` needs pretrained weights: set model.pretrained=true.")
@@ -106,7 +109,8 @@ def build_model(recipe: Recipe, prepared: data.Prepared,
     """The recipe's model, compiled under `strategy`, and a description of its output layer."""
     loss = build_loss(recipe.loss)
     metrics = build_metrics(recipe.metrics)
-    output = output_layer(loss, prepared, recipe.model.args)
+    output = output_layer(loss, prepared, recipe.model.args) if recipe.kind == "supervised" else \
+        {"units": None, "activation": recipe.model.args.get("output_activation", "the model's own")}
     with strategy.scope():
         with precision_policy(recipe.precision):
             model = _architecture(recipe.model, prepared, output)
@@ -119,10 +123,16 @@ def build_model(recipe: Recipe, prepared: data.Prepared,
     return model, output
 
 
-def make_datasets(prepared: data.Prepared, global_batch: int, seed: int) -> dict[str, tf.data.Dataset]:
-    """train (shuffled, augmented if the recipe says so), validation and test pipelines with the global batch."""
+def make_datasets(prepared: data.Prepared, global_batch: int, seed: int,
+                  kind: str = "supervised") -> dict[str, tf.data.Dataset]:
+    """train (shuffled, augmented if the recipe says so), validation and test pipelines with the global batch.
+
+    For the unsupervised kind every input is its own target: the labels are never in a batch.
+    """
+    pairs = {name: (features, features if kind == "unsupervised" else targets)
+             for name, (features, targets) in prepared.splits.items()}
     return {
-        name: data.pipeline.make_dataset(*prepared.splits[name], global_batch, shuffle=(name == "train"), seed=seed,
+        name: data.pipeline.make_dataset(*pairs[name], global_batch, shuffle=(name == "train"), seed=seed,
                                          augment=prepared.augmentation if name == "train" else None)
         for name in ("train", "validation", "test")
     }

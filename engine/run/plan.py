@@ -79,6 +79,7 @@ def plan_recipe(recipe: Recipe, values: dict[str, Any] | None = None,
     check_resolved(resolved.to_dict())
     check_fine_tune(resolved)
     check_model(resolved)
+    _kind(resolved).check(resolved)
     if check is not None:
         check(resolved)
     chosen = choose_strategy(resolved.strategy, resolved.replicas)
@@ -92,8 +93,16 @@ def plan_recipe(recipe: Recipe, values: dict[str, Any] | None = None,
 def build(plan: Plan) -> Plan:
     """The recipe's model, compiled under the plan's strategy, and its callbacks."""
     plan.model, plan.output = build_model(plan.recipe, plan.prepared, plan.chosen.strategy)
-    plan.callbacks = build_callbacks(plan.recipe.callbacks)
+    kind = _kind(plan.recipe)
+    kind.check_built(plan)
+    plan.callbacks = [*build_callbacks(plan.recipe.callbacks), *kind.callbacks(plan.recipe, plan.model, plan.prepared)]
     return plan
+
+
+def _kind(recipe: Recipe):
+    from engine import learning  # imported here: each kind's module uses Plan
+
+    return learning.kind_of(recipe)
 
 
 def versions() -> dict[str, str]:

@@ -58,8 +58,9 @@ def publish(run: str | Path, name: str | None = None, store: str | Path | None =
     head = model.get_layer("head")
     card = {
         "name": name,
-        "architecture": {"name": recipe["model"]["name"],
-                         "args": {**recipe["model"]["args"], "output_activation": env["output_layer"]["activation"]}},
+        # A supervised run's output activation was read off its data and loss; an unsupervised model has its own.
+        "architecture": {"name": recipe["model"]["name"], "args": {**recipe["model"]["args"], **(
+            {"output_activation": env["output_layer"]["activation"]} if env["output_layer"].get("units") else {})}},
         "input_shape": list(model.input_shape[1:]),
         "num_classes": int(head.units),
         "class_names": metrics.get("evaluation", {}).get("test", {}).get("class_names", []),

@@ -29,6 +29,7 @@ import tensorflow as tf
 import data
 from engine.distribute.strategy import Chosen
 from engine.errors import RecipeError, suggestion
+from engine.learning import kind_of
 from engine.recipe import hp
 from engine.recipe.resolve import collect_ranges, resolve
 from engine.recipe.schema import Recipe
@@ -152,13 +153,15 @@ class RecipeHyperModel(keras_tuner.HyperModel):
     def fit(self, hyperparameters, model, *args, callbacks=None, epochs=None, **kwargs):
         resolved = self.resolved(hyperparameters)
         seed = resolved.seed + self.seed_offset
-        datasets = make_datasets(self.prepared, resolved.batch_size * self.chosen.replicas, seed)
+        datasets = make_datasets(self.prepared, resolved.batch_size * self.chosen.replicas, seed, resolved.kind)
         return model.fit(
             datasets["train"],
             validation_data=datasets["validation"],
             epochs=epochs or resolved.epochs,
             initial_epoch=kwargs.get("initial_epoch", 0),
-            callbacks=[*build_callbacks(resolved.callbacks), *(callbacks or []), FailOnNaN()],
+            # The kind's own callbacks too: an autoencoder's start of clustering.
+            callbacks=[*build_callbacks(resolved.callbacks),
+                       *kind_of(resolved).callbacks(resolved, model, self.prepared), *(callbacks or []), FailOnNaN()],
             shuffle=False,
             verbose=0,
         )

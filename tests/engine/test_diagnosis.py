@@ -28,6 +28,9 @@ def test_rising_validation_loss_with_falling_training_loss_is_overfitting():
                "val_loss": [1.0, 0.6, 0.5, 0.55, 0.65, 0.75, 0.85, 0.95]}
     finding = kinds(history)["overfitting"]
     assert finding.problem and "epoch 3" in finding.evidence
+    # Early stopping that put back epoch 3's weights leaves a model from before the rise: said, not a problem.
+    restored = kinds(history, restored_best=True)["overfitting"]
+    assert not restored.problem and "holds epoch 3's weights" in restored.evidence and "patience" in restored.remedy
 
 
 def test_small_noisy_validation_loss_is_not_overfitting():

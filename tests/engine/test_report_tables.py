@@ -49,7 +49,7 @@ def summary(epochs: int) -> dict:
         cost={"parameters": 1234, "trainable_parameters": 1234, "forward_flops_per_sample": 2000,
               "training_flops_per_sample_estimate": 6000, "mean_seconds_per_epoch": 0.25,
               "train_samples_per_second": 800.0, "peak_memory_bytes": 400 * 2**20},
-        pictures={"learning_curves": Path("learning_curves.png")})
+        pictures={"learning_curves": Path("learning_curves.png")}, representation=None)
     recipe = {"name": "pets", "description": "Cats or dogs.\nMore.", "targets": {"accuracy": 0.6}, "epochs": epochs,
               "data": {"source": "pets", "augmentation": []}, "seed": 7, "model": {"name": "mlp", "builder": None},
               "loss": "binary_crossentropy", "optimizer": {"name": "adam"}, "batch_size": 4}

@@ -8,6 +8,7 @@ import keras
 import numpy as np
 import pytest
 
+import data
 import zoo
 from engine.recipe.loading import saved_recipe
 from engine.run.building import prepare_data
@@ -17,7 +18,7 @@ from zoo.pretrained import MAX_BYTES, STORE
 
 def test_at_least_two_models_ship():
     assert {"digits_cnn", "digits04_cnn"} <= set(zoo.list_pretrained())
-    assert zoo.list_models("*cnn*", pretrained=True) == ["digits04_cnn", "digits_cnn"]
+    assert zoo.list_models("*cnn*", pretrained=True) == ["digits04_cnn", "digits_cnn", "mnist1d04_cnn"]
     assert "resnet50" in zoo.list_models(pretrained=True)
 
 
@@ -63,6 +64,33 @@ def test_a_new_head_keeps_the_backbone_and_a_frozen_backbone_does_not_move():
         np.testing.assert_array_equal(old, new)
     assert any(not np.array_equal(old, new) for old, new in zip(head_before, model.get_layer("head").get_weights(),
                                                                 strict=True))
+
+
+def test_other_classes_of_the_same_count_get_a_fresh_head_and_the_same_classes_keep_it():
+    """digits 5-9 after digits 0-4: five classes again, but not the card's, so the old head must not be kept."""
+    original = zoo.load("mnist1d04_cnn", pretrained=True)
+    same = zoo.load("mnist1d04_cnn", pretrained=True, num_classes=5, class_names=["0", "1", "2", "3", "4"])
+    other = zoo.load("mnist1d04_cnn", pretrained=True, num_classes=5, class_names=["5", "6", "7", "8", "9"])
+    np.testing.assert_array_equal(same.get_layer("head").get_weights()[0], original.get_layer("head").get_weights()[0])
+    assert other.get_layer("head").units == 5
+    assert not np.array_equal(other.get_layer("head").get_weights()[0], original.get_layer("head").get_weights()[0])
+    for old, new in zip(original.get_layer("backbone").get_weights(), other.get_layer("backbone").get_weights(),
+                        strict=True):
+        np.testing.assert_array_equal(old, new)
+
+
+def test_the_mnist1d_source_model_never_saw_a_signal_of_the_standard_test_split():
+    card = zoo.read_card("mnist1d04_cnn")
+    assert card["recipe"]["data"]["args"]["seed"] != 42
+    source = prepare_data(saved_recipe(card["recipe"]))
+    seen = np.concatenate([source.splits[name][0] for name in ("train", "validation", "test")])
+    standard_test = data.load("mnist1d").test[0]
+    seen_rows = {row.tobytes() for row in seen.reshape(len(seen), -1)}
+    assert not any(row.tobytes() in seen_rows for row in standard_test.reshape(len(standard_test), -1))
+    # Nor a near copy: every standard test signal is far from its nearest pretraining signal.
+    test_rows, seen = standard_test.reshape(len(standard_test), -1), seen.reshape(len(seen), -1)
+    squared = (test_rows**2).sum(1)[:, None] + (seen**2).sum(1)[None, :] - 2 * test_rows @ seen.T
+    assert squared.min() > 1e-3
 
 
 def test_frozen_batch_norm_keeps_its_statistics_and_unfreezing_leaves_it_frozen():

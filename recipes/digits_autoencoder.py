@@ -1,0 +1,35 @@
+"""Autoencoder with deep embedded clustering on the 8x8 digits, trained without labels.
+
+The zoo's `dense_autoencoder` encodes each image (64 pixels scaled to 0-1) through 128 ReLU units
+into a code of 10 values and decodes it back through 128 units to 64 sigmoid outputs. For 149 epochs
+it learns to reconstruct (mean squared error); from epoch 150, k-means on the training codes places
+10 centroids and the loss adds 0.1 times DEC's clustering divergence (IDEC: Guo et al. 2017, after
+Xie et al. 2016; see zoo/clustering.py), which pulls each code toward its cluster. Labels never reach
+the model or the loss (kind="unsupervised"; the splits are not even stratified by them): they only
+judge the codes afterwards. Adam at 1e-3, batch 32, 300 epochs.
+
+Result with seed 42, from `python -m engine recipe digits_autoencoder` (test split, 270 images):
+k-means on the codes NMI 0.820, ARI 0.736, matched accuracy 0.833, against NMI 0.794, ARI 0.699 and
+0.819 for k-means on the raw pixels; reconstruction MSE 0.0171 against 0.0190 for PCA with 10
+components; a linear probe on the codes 0.907 against 0.963 on the pixels. The target is NMI >= 0.80.
+Seeds 1 and 2 gave NMI 0.831 and 0.751. Without the clustering loss (model.args.clusters=0) the same
+autoencoder reaches NMI 0.790 with a reconstruction MSE of 0.0103: a plain autoencoder's codes only
+match k-means on the pixels. A full run takes about 50 s on this 2-core CPU machine.
+"""
+
+from engine import Data, Model, Recipe
+
+recipe = Recipe(
+    kind="unsupervised",
+    data=Data(source="digits", preprocessing=[{"name": "rescale", "scale": 1 / 16}]),
+    model=Model("dense_autoencoder", args={
+        "code_size": 10, "width": 128, "output_activation": "sigmoid",
+        "clusters": 10, "clustering_weight": 0.1, "clustering_from_epoch": 150,
+    }),
+    loss="mse",
+    optimizer={"name": "adam", "learning_rate": 1e-3},
+    batch_size=32,
+    epochs=300,
+    seed=42,
+    targets={"nmi": 0.80},
+)

@@ -1,0 +1,38 @@
+"""Fine-tunes the mnist1d04_cnn backbone on MNIST-1D digits 5-9 with only 10 labelled signals per class.
+
+The pretrained network (trained on digits 0-4 of a separately generated set) gets a fresh 5-class
+head, since its classes differ from the card's, and all layers train together on the 50 labelled
+signals of the standard set (seed 42), shifted in time as in mnist1d_cnn. The validation split
+(201 held-out training signals of digits 5-9) stops training once its loss has not improved
+for 40 epochs and puts back the best epoch's weights. The test split is the standard set's 493
+signals of digits 5-9. Adam at 1e-3, batch 16, at most 200 epochs.
+
+Result: test accuracy 0.945 with seed 42, from `python -m engine recipe mnist1d59_finetune`; the
+target is test accuracy >= 0.90. `python -m benchmarks.transfer` (seeds 1-3, the same labelled signals
+in every arm) measured 0.949 on average against 0.886 for the same network from scratch at its best
+learning rate (3e-4 of 3e-4, 1e-3 and 3e-3, chosen by validation accuracy, with the same early stopping)
+and 0.379 for an RBF SVM: +6.4 points over scratch, short of the issue's goal of 10. Fine-tuned with 5
+labels per class it still reaches 0.930, above scratch with 10, and it reaches the validation accuracy
+scratch ends with after 24-34 epochs instead of 87-139.
+"""
+
+from engine import Data, Model, Recipe
+
+recipe = Recipe(
+    data=Data(
+        source="mnist1d",
+        args={"digits": [5, 6, 7, 8, 9]},
+        validation_split=0.1,
+        train_per_class=10,
+        augmentation=[{"name": "random_shift", "max_shift": 4, "fill_mode": "wrap"}],
+    ),
+    model=Model("mnist1d04_cnn", pretrained=True),
+    loss="sparse_categorical_crossentropy",
+    optimizer={"name": "adam", "learning_rate": 1e-3},
+    metrics=["accuracy"],
+    callbacks=[{"name": "EarlyStopping", "monitor": "val_loss", "patience": 40, "restore_best_weights": True}],
+    batch_size=16,
+    epochs=200,
+    seed=42,
+    targets={"accuracy": 0.90},
+)
