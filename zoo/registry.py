@@ -24,7 +24,7 @@ _MODELS: dict[str, Callable[..., keras.Model]] = {}
 # What the registry knows about each model besides its builder: an input shape it accepts (the
 # registry tests build every model with it) and its kind ("classifier": the head outputs
 # num_classes units; "autoencoder": the head reconstructs the input; "contrastive": the head projects
-# two random views of the input, trained with zoo.contrastive.nt_xent).
+# two random views of the input, trained with zoo.contrastive.NTXent).
 _INFO: dict[str, dict[str, Any]] = {}
 # Supplied by whoever builds the model (the engine reads them off the data), not by a recipe.
 DATA_ARGUMENTS = ("input_shape", "num_classes")

@@ -3,7 +3,7 @@
 A recipe says `kind="unsupervised"` and names an autoencoder (a zoo model of kind "autoencoder",
 whose `backbone` encodes and whose `head` decodes, or a builder returning such a model) or a
 contrastive model (kind "contrastive", zoo.contrastive: two random views of each input, told apart
-from the other samples' views by the loss `zoo.contrastive:nt_xent`). It trains
+from the other samples' views by the loss `zoo.contrastive:NTXent`). It trains
 like a supervised run (engine.learning.supervised: same callbacks, backups, resume and TensorBoard)
 with each input as its own target, and splits the data without reading the labels, so shuffling the
 labels changes nothing in the trained weights.

@@ -123,8 +123,9 @@ CONTRASTIVE = textwrap.dedent('''
     recipe = Recipe(
         kind="unsupervised",
         data=Data(source="mnist1d", args={"num_samples": 500}, validation_split=0.1),
-        model=Model("contrastive_conv1d", args={"filters": 8, "blocks": 2, "projection": 16, "seed": 1}),
-        loss="zoo.contrastive:nt_xent",
+        model=Model("contrastive_conv1d", args={"filters": 8, "blocks": 2, "projection": 16,
+                                                "projection_hidden": 16, "seed": 1}),
+        loss={"class_name": "zoo.contrastive:NTXent", "config": {"temperature": 0.5}},
         batch_size=64,
         epochs=2,
         seed=1,

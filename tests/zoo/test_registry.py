@@ -17,7 +17,7 @@ def test_every_model_builds_trains_saves_and_reloads(name, tmp_path):
     if info["kind"] == "autoencoder":
         targets, loss, expected = features, "mse", (4, *shape)
     elif info["kind"] == "contrastive":  # both views' projections, contrasted with no targets
-        targets, loss, expected = features, zoo.contrastive.nt_xent, (4, 2, model.get_layer("head").units)
+        targets, loss, expected = features, zoo.contrastive.NTXent(), (4, 2, model.get_layer("head").units)
     else:
         targets, loss, expected = np.arange(4) % 3, "sparse_categorical_crossentropy", (4, 3)
         assert model.get_layer("head").units == 3
