@@ -58,6 +58,8 @@ class NTXent(keras.losses.Loss):
 
     def __init__(self, temperature: float = 0.1, name: str = "nt_xent", **kwargs):
         super().__init__(name=name, **kwargs)
+        if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or temperature <= 0:
+            raise ZooError(f"`temperature` of the NTXent loss must be a number > 0. Received: {temperature!r}")
         self.temperature = float(temperature)
 
     def call(self, y_true, y_pred):

@@ -150,3 +150,16 @@ def test_a_contrastive_model_learns_without_labels_and_is_judged_by_its_codes_al
     np.testing.assert_allclose(both[:, 0], both[:, 1], rtol=1e-5, atol=1e-6)
     views = np.asarray(model(signals, training=True))  # while training, two different random views
     assert not np.allclose(views[:, 0], views[:, 1], atol=1e-3)
+
+
+def test_nt_xent_is_low_when_each_view_finds_its_twin_and_high_when_twins_are_swapped():
+    views = np.eye(4, dtype="float32")  # four samples, orthogonal projections (y_true is ignored)
+    matched = np.stack([views, 3 * views], axis=1)  # the second view points the same way, at another length
+    swapped = np.stack([views, views[[1, 0, 3, 2]]], axis=1)
+    loss = zoo.contrastive.NTXent(temperature=0.1)
+    assert float(loss(matched, matched)) < 1e-3
+    # Each view is now most like another sample's view, at cosine 1 against 0 for its twin: log(e^10 + 5) per view.
+    assert float(loss(swapped, swapped)) == pytest.approx(10.0, abs=0.01)
+    assert float(zoo.contrastive.NTXent(temperature=1.0)(matched, matched)) > float(loss(matched, matched))
+    with pytest.raises(zoo.ZooError, match="`temperature` of the NTXent loss must be a number > 0"):
+        zoo.contrastive.NTXent(temperature=0)
