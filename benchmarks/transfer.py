@@ -1,6 +1,7 @@
 """Transfer study: a fine-tuning recipe against the same network from scratch and an RBF SVM.
 
-    python -m benchmarks.transfer [recipe ...]     # default: mnist1d59_finetune digits59_finetune
+    python -m benchmarks.transfer [recipe ...]     # default: mnist1d59_finetune mnist1d_selfsupervised_finetune
+                                                   #          digits59_finetune
 
 For each fine-tuning recipe (a pretrained zoo source, few labels per class), over seeds 1, 2, 3 and
 so the same labelled samples in every arm:
@@ -42,9 +43,9 @@ from engine.run.training import run_recipe
 SEEDS = (1, 2, 3)
 SCRATCH_RATES = (3e-4, 1e-3, 3e-3)
 # Points of test accuracy the fine-tuned arm must gain over both scratch and the SVM.
-GOALS = {"mnist1d59_finetune": 10.0}
-FEWER_LABELS = {"mnist1d59_finetune": (2, 5), "digits59_finetune": ()}
-DEFAULT = ("mnist1d59_finetune", "digits59_finetune")
+GOALS = {"mnist1d59_finetune": 10.0, "mnist1d_selfsupervised_finetune": 5.0}
+FEWER_LABELS = {"mnist1d59_finetune": (2, 5), "mnist1d_selfsupervised_finetune": (5,), "digits59_finetune": ()}
+DEFAULT = ("mnist1d59_finetune", "mnist1d_selfsupervised_finetune", "digits59_finetune")
 
 
 @dataclass

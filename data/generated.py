@@ -7,7 +7,13 @@ MNIST-1D (Greydanus 2020) the same way, offline, with the `mnist1d` package's ow
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import random
+import tempfile
+import zipfile
+from pathlib import Path
 
 import numpy as np
 from sklearn import datasets as sklearn_datasets
@@ -132,6 +138,56 @@ def _mnist1d_args(num_samples, train_split, seed, max_translation, corr_noise_sc
     return args
 
 
+MNIST1D_ARRAYS = ("x", "y", "x_test", "y_test")
+
+
+def _mnist1d_cache_path(args) -> Path:
+    """Where the generator's output for `args` is kept: Keras's datasets folder, keyed by the arguments and the
+    package version, since the same arguments always generate the same signals."""
+    from importlib.metadata import version
+
+    key = json.dumps({**vars(args), "mnist1d": version("mnist1d")}, sort_keys=True, default=str)
+    folder = Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras") / "datasets" / "mnist1d"
+    return folder / f"{hashlib.sha256(key.encode()).hexdigest()[:20]}.npz"
+
+
+def _generated_mnist1d(args) -> dict[str, np.ndarray]:
+    """The generator's arrays for `args`: read back when this machine made them before (25,000 signals take
+    seconds to generate, a read milliseconds), otherwise generated and kept. A damaged file is made again."""
+    import mnist1d.data
+
+    path = _mnist1d_cache_path(args)
+    try:
+        with np.load(path) as stored:
+            return {name: stored[name] for name in MNIST1D_ARRAYS}
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+        pass
+    # The generator seeds NumPy's and Python's global generators; put back whatever they held before.
+    numpy_state, python_state = np.random.get_state(), random.getstate()
+    try:
+        made = mnist1d.data.make_dataset(args)
+    finally:
+        np.random.set_state(numpy_state)
+        random.setstate(python_state)
+    arrays = {name: np.asarray(made[name]) for name in MNIST1D_ARRAYS}
+    _keep(path, arrays)
+    return arrays
+
+
+def _keep(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Written whole, then renamed, so a reader never sees half a file; a read-only home just skips it."""
+    partial = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".partial", delete=False) as handle:
+            partial = Path(handle.name)
+            np.savez(handle, **arrays)
+        os.replace(partial, path)
+    except OSError:
+        if partial is not None:
+            partial.unlink(missing_ok=True)
+
+
 @register_source("mnist1d")
 def mnist_1d(num_samples: int = 5000, train_split: float = 0.8, seed: int = 42, max_translation: int = 48,
              corr_noise_scale: float = 0.25, iid_noise_scale: float = 0.02, shear_scale: float = 0.75,
@@ -143,18 +199,10 @@ def mnist_1d(num_samples: int = 5000, train_split: float = 0.8, seed: int = 42, 
     translation, correlated and i.i.d. noise, shear, scaling and a fixed shuffle of the time steps.
     `digits` keeps only those digits in both splits (e.g. [5, 6, 7, 8, 9]), relabelled 0.. in that order.
     """
-    import mnist1d.data
-
     args = _mnist1d_args(num_samples, train_split, seed, max_translation, corr_noise_scale, iid_noise_scale,
                          shear_scale, scale_coeff, shuffle_seq)
     keep = _digits(digits)
-    # The generator seeds NumPy's and Python's global generators; put back whatever they held before.
-    numpy_state, python_state = np.random.get_state(), random.getstate()
-    try:
-        made = mnist1d.data.make_dataset(args)
-    finally:
-        np.random.set_state(numpy_state)
-        random.setstate(python_state)
+    made = _generated_mnist1d(args)
     splits = {}
     for name, features, targets in (("training", made["x"], made["y"]), ("test", made["x_test"], made["y_test"])):
         mask = np.isin(targets, keep)

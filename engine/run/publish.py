@@ -65,7 +65,9 @@ def publish(run: str | Path, name: str | None = None, store: str | Path | None =
         "num_classes": int(head.units),
         "class_names": metrics.get("evaluation", {}).get("test", {}).get("class_names", []),
         "recipe": recipe,
-        "dataset": {key: recipe["data"][key] for key in DATASET_FIELDS if key in recipe["data"]},
+        # A reinforcement run learned from an environment, not a dataset.
+        "dataset": {key: recipe["data"][key] for key in DATASET_FIELDS if key in recipe["data"]}
+        if recipe.get("data") else {"environment": recipe["environment"]},
         "metrics": {"test": metrics["test"], "validation": metrics["validation"]},
         "parameters": int(model.count_params()),
         "versions": versions(),
@@ -86,7 +88,7 @@ def model_card(card: dict[str, Any]) -> str:
     """The Markdown model card of a zoo entry."""
     recipe = card["recipe"]
     figures = ", ".join(f"{key} {value:.4f}" for key, value in card["metrics"]["test"].items())
-    steps = ", ".join(json.dumps(step) for step in card["dataset"]["preprocessing"]) or "none"
+    steps = ", ".join(json.dumps(step) for step in card["dataset"].get("preprocessing", [])) or "none"
     tensorflow = card["versions"].get("tensorflow-cpu") or card["versions"].get("tensorflow")
     return "\n".join([
         f"# {card['name']}",
@@ -94,10 +96,11 @@ def model_card(card: dict[str, Any]) -> str:
         (recipe.get("description") or "").strip().splitlines()[0] if recipe.get("description") else "",
         "",
         f"- Architecture: `{card['architecture']['name']}` with {json.dumps(card['architecture']['args'])}; "
-        f"{card['parameters']:,} parameters; inputs shaped {tuple(card['input_shape'])}, "
-        f"{card['num_classes']} output units.",
-        f"- Trained by recipe `{recipe['name']}` on `{card['dataset']['source']}` "
-        f"{json.dumps(card['dataset']['args'])} (seed {recipe['seed']}, {plural(recipe['epochs'], 'epoch')}).",
+        f"{card['parameters']:,} parameters; inputs shaped {tuple(card['input_shape'])}, " + (
+            f"{card['num_classes']} output units." if recipe.get("kind", "supervised") != "unsupervised" else
+            f"a head of {card['num_classes']} units trained without labels ({recipe['kind']}); fine-tuning "
+            "puts a classifier head on its encoder."),
+        _trained_by(card),
         f"- Test metrics (held-out split of that recipe): {figures}.",
         f"- Inputs must be prepared as in training: {steps}.",
         f"- Classes: {', '.join(card['class_names'])}." if card["class_names"] else "",
@@ -108,6 +111,19 @@ def model_card(card: dict[str, Any]) -> str:
         "import zoo",
         f"model = zoo.load({card['name']!r}, pretrained=True)                       # as trained",
         f"model = zoo.load({card['name']!r}, pretrained=True, num_classes=5, freeze_backbone=True)  # to fine-tune",
+        f"model = zoo.load({card['name']!r}, pretrained=True, num_classes=5, class_names=['a', 'b', 'c', 'd', 'e'])"
+        "  # other classes: a fresh head",
         "```",
         "",
     ])
+
+
+def _trained_by(card: dict[str, Any]) -> str:
+    """Which recipe trained the entry, on what and for how long."""
+    recipe, dataset = card["recipe"], card["dataset"]
+    if "environment" in dataset:
+        return (f"- Trained by recipe `{recipe['name']}` ({recipe['agent']['algorithm']}) in the Gymnasium environment "
+                f"`{dataset['environment']['id']}` (seed {recipe['seed']}, {recipe['agent']['total_steps']:,} "
+                "environment steps); its greedy action is the output with the highest value.")
+    return (f"- Trained by recipe `{recipe['name']}` on `{dataset['source']}` {json.dumps(dataset['args'])} "
+            f"(seed {recipe['seed']}, {plural(recipe['epochs'], 'epoch')}).")

@@ -29,7 +29,8 @@ def test_the_standard_set_has_the_papers_split_sizes_and_shapes(standard):
     assert "Greydanus 2020" in standard.description
 
 
-def test_the_source_is_deterministic_and_leaves_the_global_generators_alone(standard):
+def test_the_source_is_deterministic_and_leaves_the_global_generators_alone(standard, tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))  # an empty cache: the generator runs again
     np.random.seed(123)
     random.seed(123)
     python_state = random.getstate()
@@ -41,6 +42,23 @@ def test_the_source_is_deterministic_and_leaves_the_global_generators_alone(stan
     np.testing.assert_array_equal(again.targets, standard.targets)
     np.testing.assert_array_equal(again.test[0], standard.test[0])
     np.testing.assert_array_equal(again.test[1], standard.test[1])
+
+
+def test_a_generated_set_is_kept_and_read_back_the_same_and_a_damaged_copy_is_made_again(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    made = data.load("mnist1d", num_samples=200, seed=3)
+    kept = list((tmp_path / "datasets" / "mnist1d").glob("*.npz"))
+    assert len(kept) == 1 and not list(kept[0].parent.glob("*.partial"))
+    kept[0].write_bytes(b"not an npz file")
+    again = data.load("mnist1d", num_samples=200, seed=3)
+    read_back = data.load("mnist1d", num_samples=200, seed=3)
+    for other in (again, read_back):
+        np.testing.assert_array_equal(other.features, made.features)
+        np.testing.assert_array_equal(other.test[0], made.test[0])
+        np.testing.assert_array_equal(other.test[1], made.test[1])
+    assert np.load(kept[0])["x"].shape == (160, 40)  # the damaged file was replaced by a whole one
+    other_seed = data.load("mnist1d", num_samples=200, seed=4)
+    assert len(list(kept[0].parent.glob("*.npz"))) == 2 and not np.array_equal(other_seed.features, made.features)
 
 
 def test_another_seed_and_size_make_another_set():
