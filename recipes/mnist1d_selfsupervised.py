@@ -1,10 +1,10 @@
 """Contrastive self-supervised pretraining on unlabelled MNIST-1D signals (SimCLR, for 1-D signals).
 
 The zoo's `contrastive_conv1d` encodes each signal with three convolution blocks of 32, 64 and 128
-filters (kernel 5) and global pooling into a code of 128 values. While training, every signal is seen twice through random
-views (a circular shift of up to 8 steps, a scaling by 0.7-1.3, Gaussian noise of 0.1), a projection
-of 128 ReLU units then 64 maps both views, and the NT-Xent loss at temperature 0.5 asks each view to
-pick out its twin among the batch's 511 other views. Labels never reach the model or the loss
+filters (kernel 5) and global pooling into a code of 128 values. While training, every signal is seen
+twice through random views (a circular shift of up to 8 steps, a scaling by 0.7-1.3, Gaussian noise of
+0.1), a projection of 128 ReLU units then 64 maps both views, and the NT-Xent loss at temperature
+0.5 asks each view to pick out its twin among the batch's 511 other views. Labels never reach the model or the loss
 (kind="unsupervised"); they only judge the codes afterwards. The signals are 25,000 generated from
 seed 7, apart from the standard set (seed 42) that `mnist1d_selfsupervised_finetune` tests on: 18,000
 train, 2,000 validate and the generator's 5,000 test signals judge. Adam at 1e-3, batch 256, 200
