@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 WORKERS ?= 0
 
 .DEFAULT_GOAL := help
-.PHONY: help install recipe tune compare publish list tensorboard test lint bench
+.PHONY: help install recipe tune compare publish list tensorboard test lint bench predict export evaluate
 
 help:
 	@echo "make recipe [NAME=digits_cnn] [ARGS=\"epochs=5 optimizer.learning_rate=0.01\"] [WORKERS=2]"
@@ -22,6 +22,9 @@ help:
 	@echo "make tune [NAME=digits_cnn] [ARGS=\"tuner=hyperband max_trials=20\"] [WORKERS=2]"
 	@echo "make compare [NAME=digits_cnn]"
 	@echo "make publish RUN=runs/<recipe>/<run> [AS=name] [OVERWRITE=1]"
+	@echo "make predict RUN=runs/<recipe>/<run> INPUT=rows.csv [OUTPUT=predictions.csv]   # or MODEL=<zoo name>"
+	@echo "make export RUN=runs/<recipe>/<run> [FORMAT=saved_model|onnx|litert]"
+	@echo "make evaluate RUN=runs/<recipe>/<run> [EPISODES=100] [SEED=7]   # a trained agent's greedy return"
 	@echo "make list | make tensorboard [PORT=6006] | make test | make bench | make lint | make install [TF=gpu]"
 
 $(STAMP): pyproject.toml
@@ -35,6 +38,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The export packages (tf2onnx, onnx, onnxruntime, ai-edge-litert) are an extra: make export and make test add them.
+EXPORT_STAMP := $(VENV)/.installed-export
+$(EXPORT_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[export,$(TF)]"
+	@touch $(EXPORT_STAMP)
+
 recipe: $(STAMP)
 	@$(PY) -m engine recipe $(NAME) $(ARGS) --runs-dir $(RUNS) --workers $(WORKERS)
 
@@ -47,18 +56,30 @@ compare: $(STAMP)
 publish: $(STAMP)
 	@$(PY) -m engine publish $(RUN) $(if $(AS),--as $(AS)) $(if $(OVERWRITE),--overwrite)
 
+predict: $(STAMP)
+	@$(PY) -m engine predict $(or $(RUN),$(MODEL)) $(INPUT) $(if $(OUTPUT),--output $(OUTPUT))
+
+FORMAT ?= saved_model
+export: $(EXPORT_STAMP)
+	@$(PY) -m engine export $(RUN) --format $(FORMAT)
+
 list: $(STAMP)
 	@$(PY) -m engine list
+
+# A trained agent's greedy return: make evaluate RUN=runs/cartpole_dqn/<run> [EPISODES=100] [SEED=7], or RUN=<zoo name>.
+EPISODES ?= 100
+evaluate: $(STAMP)
+	@$(PY) -m engine evaluate $(RUN) --episodes $(EPISODES) $(if $(SEED),--seed $(SEED))
 
 tensorboard: $(STAMP)
 	@mkdir -p $(RUNS)
 	$(VENV)/bin/tensorboard --logdir $(RUNS) --host 127.0.0.1 --port $(PORT)
 
-test: $(STAMP)
+test: $(STAMP) $(EXPORT_STAMP)
 	$(PY) -m pytest -n auto --dist loadgroup $(PYTEST_ARGS)
 
 # Every benchmark runs; the target fails at the end if any of them missed its goal.
-BENCHMARKS = catalog transfer pipeline overhead speed streaming
+BENCHMARKS = catalog transfer pipeline overhead speed streaming rl active_learning curriculum
 bench: $(STAMP)
 	@failed=""; for name in $(BENCHMARKS); do $(PY) -m benchmarks.$$name || failed="$$failed $$name"; done; \
 	if [ -n "$$failed" ]; then echo "make bench: goals missed by:$$failed"; exit 1; fi

@@ -11,6 +11,7 @@ import pandas
 from data import files, generated, online, tables, tabular  # noqa: F401 - they register sources and steps
 from data.augmentation import build_augmentation
 from data.errors import DataError
+from data.noise import symmetric_label_noise
 from data.preprocessing import build_step, list_steps, step_arguments
 from data.sources import CLASSIFICATION, REGRESSION, Dataset, get_source, list_sources, load, register_source
 from data.splits import split_indices, split_train_validation
@@ -48,6 +49,12 @@ class Prepared:
     feature_space: Any = None
     # Random image layers the training pipeline applies (engine.run.building sets them from the recipe).
     augmentation: Any = None
+    # The fitted preprocessing steps and what one raw sample looked like before them (`raw_inputs`), which
+    # engine.serve saves so that predictions and exports apply exactly the training preprocessing.
+    fitted_steps: list = field(default_factory=list)
+    raw_inputs: dict[str, Any] = field(default_factory=dict)
+    # Which training labels `label_noise` changed (a boolean mask over the training split), or None.
+    noisy: np.ndarray | None = None
 
     def targets_in_original_units(self, targets: np.ndarray) -> np.ndarray:
         """Undo target standardization (identity when the targets were not standardized)."""
@@ -71,12 +78,14 @@ def prepare(
     preprocessing: list | None = None,
     seed: int = 0,
     train_per_class: int | None = None,
+    label_noise: float = 0.0,
 ) -> Prepared:
     """Load `source`, split it with `seed`, and fit then apply `preprocessing` (training split only).
 
     A source with its own test split keeps it (and `test_split` is not used); validation is
     then carved from the rest. `train_per_class` keeps only that many training samples of each
     class (a seeded choice), for few-label experiments; validation and test keep their full size.
+    `label_noise` moves that fraction of the training labels to another class (data.noise).
     """
     dataset = load(source, **(args or {}))
     if len(dataset.features) != len(dataset.targets):
@@ -84,7 +93,13 @@ def prepare(
             f"Source {source!r} gave {len(dataset.features)} feature rows but {len(dataset.targets)} targets."
         )
     splits = _split(dataset, source, validation_split, test_split, stratify, seed, train_per_class)
-    class_counts = _class_counts(dataset, splits, source)
+    class_counts = _class_counts(dataset, splits, source)  # of the clean labels
+    noisy = None
+    if label_noise:  # the training split only: validation and test keep their clean labels
+        if dataset.task != CLASSIFICATION:
+            raise DataError(f"`data.label_noise` moves class labels; {source!r} gives regression targets.")
+        noisy_targets, noisy = symmetric_label_noise(splits["train"][1], label_noise, len(dataset.class_names), seed)
+        splits["train"] = (splits["train"][0], noisy_targets)
     steps = [build_step(config) for config in (preprocessing or [])]
     splits = _preprocess(splits, steps, dataset.task)
     targets = splits["train"][1]
@@ -104,7 +119,23 @@ def prepare(
                for config, step in zip(preprocessing or [], steps, strict=True)],
         test_from="source" if dataset.test is not None else "split",
         feature_space=next((step.feature_space for step in steps if getattr(step, "feature_space", None)), None),
+        fitted_steps=steps,
+        raw_inputs=_raw_inputs(dataset),
+        noisy=noisy,
     )
+
+
+def _raw_inputs(dataset: Dataset) -> dict[str, Any]:
+    """One raw sample before preprocessing: a table's columns and their dtypes, or an array's shape and dtype."""
+    features = dataset.features
+    if isinstance(features, pandas.DataFrame):
+        return {"columns": {str(name): str(features[name].dtype) for name in features.columns}}
+    if isinstance(features, Stream) and features.is_raw_table():
+        return {"columns": {str(name): str(dtype) for name, dtype in features.reader.dtypes.items()}}
+    dtype = features.dtype.name if isinstance(features, Stream) and features.dtype is not None else \
+        str(getattr(features, "dtype", "float32"))
+    return {"shape": [int(size) for size in features.shape[1:]], "dtype": dtype,
+            "names": [str(name) for name in dataset.feature_names]}
 
 
 def _split(dataset: Dataset, source: str, validation_split: float, test_split: float, stratify: bool, seed: int,

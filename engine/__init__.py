@@ -21,6 +21,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from engine.errors import RecipeError  # noqa: E402
 from engine.recipe import hp  # noqa: E402
-from engine.recipe.schema import Data, Model, Recipe, Tuner  # noqa: E402
+from engine.recipe.schema import Agent, Data, Environment, Model, Recipe, Tuner  # noqa: E402
 
-__all__ = ["Data", "Model", "Recipe", "RecipeError", "Tuner", "hp"]
+__all__ = ["Agent", "Data", "Environment", "Model", "Recipe", "RecipeError", "Tuner", "hp"]

@@ -6,6 +6,9 @@
     python -m engine compare NAME [--runs-dir runs]
     python -m engine publish RUN [--as NAME] [--overwrite]
     python -m engine list
+    python -m engine evaluate RUN_OR_ZOO_NAME [--episodes 100] [--seed S]
+    python -m engine predict RUN_OR_ZOO_NAME INPUT [--output predictions.csv]
+    python -m engine export RUN --format saved_model|onnx|litert
 
 A mistake in what was asked (exit code 2) or a failure while running (exit code 1) prints a
 one-paragraph message and no traceback; set ENGINE_DEBUG=1 to see the traceback as well.
@@ -51,6 +54,12 @@ def _parser() -> argparse.ArgumentParser:
     publish.add_argument("--as", dest="entry", default=None, help="the zoo name (default: the recipe's name)")
     publish.add_argument("--overwrite", action="store_true", help="replace an existing zoo entry of that name")
     commands.add_parser("list", help="list the catalog recipes, zoo models and data sources")
+    evaluate = commands.add_parser("evaluate", help="a trained agent's greedy return over N episodes")
+    evaluate.add_argument("run", help="a reinforcement run folder, runs/<recipe>/<run>, or a shipped zoo entry")
+    evaluate.add_argument("--episodes", type=int, default=100, help="greedy episodes (default: 100)")
+    evaluate.add_argument("--seed", type=int, default=None,
+                          help="start the episodes from this seed's test seeds (default: the recipe's, as its run did)")
+    _serve_parsers(commands)
     return parser
 
 
@@ -59,6 +68,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if arguments.command == "list":
             return _list()
+        if arguments.command == "evaluate":
+            return _evaluate(arguments.run, arguments.episodes, arguments.seed)
+        if arguments.command in ("predict", "export"):
+            return _serve(arguments)
         if arguments.command == "publish":
             from engine.run.publish import publish
 
@@ -158,6 +171,35 @@ def _tune(name: str, overrides: list[str], runs_dir: str, workers: int) -> int:
     return 0
 
 
+def _serve_parsers(commands) -> None:
+    predict = commands.add_parser("predict", help="predict raw inputs with a trained run or a pretrained zoo model")
+    predict.add_argument("run", help="a run folder, runs/<recipe>/<run>, or a pretrained zoo model's name")
+    predict.add_argument("input", help="the raw inputs: a .csv/.parquet table, a .npz/.npy array, or an image folder")
+    predict.add_argument("--output", default="predictions.csv", help="the CSV to write (default: predictions.csv)")
+    export = commands.add_parser("export", help="export a run's model with its preprocessing, parity-checked")
+    export.add_argument("run", help="the run folder, runs/<recipe>/<run>")
+    export.add_argument("--format", default="saved_model", help="saved_model (default), onnx or litert")
+
+
+def _serve(arguments) -> int:
+    """make predict and make export (engine.serve); a failed export parity check exits 1 with its figures."""
+    console = lambda line: print(line, flush=True)  # noqa: E731
+    if arguments.command == "predict":
+        from engine.serve.predict import predict
+
+        print(f"Predictions written to {predict(arguments.run, arguments.input, arguments.output, console)}")
+        return 0
+    from engine.serve.export import ExportFailed, export
+
+    try:
+        target = export(arguments.run, arguments.format, console)
+    except ExportFailed as error:
+        print(f"error: the export failed: {error}", file=sys.stderr)
+        return 1
+    print(f"Exported {target} (parity checked); see {target.parent / 'README.md'}")
+    return 0
+
+
 def first_sentence(text: str) -> str:
     """The first sentence of a docstring's first paragraph, whole, on one line."""
     paragraph = " ".join(text.strip().split("\n\n")[0].split())
@@ -181,4 +223,16 @@ def _list() -> int:
     for name in data.list_sources():
         needs = {"files": " [your files]", "download": " [download]"}.get(data.sources.source_needs(name), "")
         print(f"  {name:<24} {first_sentence(data.get_source(name).__doc__ or '')}{needs}")
+    return 0
+
+
+def _evaluate(location: str, episodes: int, seed: int | None) -> int:
+    from engine.learning.reinforcement.policy import evaluate
+
+    found = evaluate(location, episodes, seed)
+    for policy in ("greedy", "random"):
+        figures = found[policy]
+        print(f"{policy:>6} policy: mean return {figures['mean_return']:.2f} +- {figures['std_return']:.2f} "
+              f"(min {figures['min_return']:.1f}, max {figures['max_return']:.1f}) over {figures['episodes']} episodes "
+              f"of {found['environment']}, from the test seeds of seed {found['seeds_of']}")
     return 0

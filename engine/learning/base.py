@@ -33,3 +33,8 @@ class Learning:
     check: Callable[..., None] = lambda recipe: None  # refuses what this kind cannot use, before the data
     check_built: Callable[..., None] = lambda plan: None  # refuses what only the data and model can tell
     callbacks: Callable[..., list] = lambda recipe, model, prepared: []  # added to the recipe's callbacks
+    # A kind without a dataset (reinforcement: an environment) prepares, builds and records its own way;
+    # None keeps the engine's: data.prepare, the recipe's compiled model, engine.run.record.record.
+    prepare: Callable[..., Any] | None = None  # (recipe) -> what stands for the data (plan.prepared)
+    build: Callable[..., None] | None = None  # (plan) -> None; sets plan.model, plan.output, plan.callbacks
+    record: Callable[..., Any] | None = None  # (plan, trained, assessment, folder, env, console) -> RunResult

@@ -57,8 +57,12 @@ def _engine_callbacks(plan: Plan, folder: Path | None, resume: Resume | None) ->
     }
 
 
-def _fit_phases(plan: Plan, added: dict, folder: Path | None, resume: Resume | None, console, verbose: int) -> None:
-    """Run each fit phase, skipping or continuing the phases a resumed run had reached."""
+def _fit_phases(plan: Plan, added: dict, folder: Path | None, resume: Resume | None, console, verbose: int,
+                schedule=None) -> None:
+    """Run each fit phase, skipping or continuing the phases a resumed run had reached.
+
+    `schedule(epoch)`, when given (a curriculum, engine.learning.curriculum), is the training data from that
+    epoch on and its steps per epoch, in place of the shuffled training split."""
     datasets = make_datasets(plan.prepared, plan.global_batch, plan.recipe.seed, plan.recipe.kind)
     # TerminateOnNaN ends a NaN loss at once; DivergenceStop a loss that blows up while finite.
     callbacks = [*plan.callbacks, keras.callbacks.TerminateOnNaN(), added["divergence"], added["timer"]]
@@ -82,7 +86,8 @@ def _fit_phases(plan: Plan, added: dict, folder: Path | None, resume: Resume | N
                 continue
         if added["backup"] is not None:
             added["backup"].start_phase(phase, begin, epoch)
-        plan.model.fit(datasets["train"], validation_data=datasets["validation"], initial_epoch=epoch,
+        train, steps = (datasets["train"], None) if schedule is None else schedule(epoch)
+        plan.model.fit(train, validation_data=datasets["validation"], initial_epoch=epoch, steps_per_epoch=steps,
                        epochs=begin + length, callbacks=callbacks, shuffle=False, verbose=verbose)
         epoch = log.epochs
 
@@ -94,12 +99,13 @@ def _stopped_by(plan: Plan, divergence: DivergenceStop) -> str:
                  for callback in plan.callbacks if getattr(callback, "stopped_epoch", 0)), "")
 
 
-def train(plan: Plan, folder: Path | None, resume: Resume | None, console, verbose: int) -> Trained:
+def train(plan: Plan, folder: Path | None, resume: Resume | None, console, verbose: int, schedule=None) -> Trained:
     """Both fit phases (continuing after the backup when resuming), then Keras's evaluation of test and
-    validation. The chief passes its run `folder`; the other workers of a cluster pass None."""
+    validation. The chief passes its run `folder`; the other workers of a cluster pass None. A curriculum
+    passes its `schedule` of training data (see _fit_phases)."""
     added = _engine_callbacks(plan, folder, resume)
     started = time.perf_counter()
-    _fit_phases(plan, added, folder, resume, console, verbose)
+    _fit_phases(plan, added, folder, resume, console, verbose, schedule)
     seconds = time.perf_counter() - started
     datasets = make_datasets(plan.prepared, plan.global_batch, plan.recipe.seed, plan.recipe.kind)
     metrics = {split: plan.model.evaluate(datasets[split], return_dict=True, verbose=0)

@@ -102,7 +102,7 @@ def _make_references_absolute(config: dict, folder: Path) -> None:
             return {**entry, key: absolute(entry[key])}
         return absolute(entry)
 
-    data_args = config.get("data", {}).get("args")
+    data_args = (config.get("data") or {}).get("args")
     if isinstance(data_args, dict) and "function" in data_args:
         data_args["function"] = absolute(data_args["function"])
     if isinstance(config.get("model"), dict) and config["model"].get("builder"):

@@ -34,6 +34,14 @@ def _open_keys(config: dict, path: str) -> dict[str, Any]:
             return zoo.model_arguments(zoo.get_builder(model["name"]))
         if model.get("builder"):
             return zoo.model_arguments(load_builder(model["builder"]))
+    if path in ("active_learning", "curriculum"):
+        from engine.learning import TECHNIQUE_SETTINGS  # imported here: the techniques import the engine
+
+        return TECHNIQUE_SETTINGS.get(path, dict)()
+    if path == "agent.args" and isinstance(config.get("agent"), dict):
+        from engine.learning.reinforcement.agents import setting_defaults  # imported here: agents import the engine
+
+        return setting_defaults(config["agent"].get("algorithm"))
     if path == "optimizer" and isinstance(config.get("optimizer"), dict):
         return {"name": None, **arguments_of(optimizer_class(config["optimizer"]))}
     if len(parts) == 2 and parts[0] == "callbacks":

@@ -14,9 +14,20 @@ from typing import Any
 from engine.errors import RecipeError, suggestion
 from engine.recipe import hp
 from engine.recipe.open_keys import open_keys
-from engine.recipe.schema import Data, Model, Recipe, Tuner, field_types, matches_type, nested_class, type_names
+from engine.recipe.schema import (
+    Agent,
+    Data,
+    Environment,
+    Model,
+    Recipe,
+    Tuner,
+    field_types,
+    matches_type,
+    nested_class,
+    type_names,
+)
 
-CLASS_AT = {"": Recipe, "data": Data, "model": Model, "tuner": Tuner}
+CLASS_AT = {"": Recipe, "data": Data, "model": Model, "tuner": Tuner, "environment": Environment, "agent": Agent}
 
 
 def parse_assignments(words: list[str]) -> dict[str, Any]:

@@ -41,6 +41,9 @@ class Data:
     train_per_class: int | None = None
     # Random image layers for training batches only, e.g. [{"name": "random_flip", "mode": "horizontal"}].
     augmentation: list = field(default_factory=list)
+    # Symmetric label noise on the training split only (validation and test stay clean): this fraction of the
+    # training labels, chosen with the recipe's seed, is replaced by another class drawn uniformly.
+    label_noise: float = 0.0
 
 
 @dataclass
@@ -74,6 +77,37 @@ class Tuner:
 
 
 @dataclass
+class Environment:
+    """A Gymnasium environment: what a reinforcement recipe learns from, in place of `data`.
+
+    `id` is a registered Gymnasium id ("CartPole-v1", "Acrobot-v1"); `args` are keyword arguments of
+    `gymnasium.make` (`{"max_episode_steps": 200}`, or the environment's own). See data.environments.
+    """
+
+    id: str
+    args: dict = field(default_factory=dict)
+
+
+@dataclass
+class Agent:
+    """The algorithm that trains a reinforcement recipe's network, and its settings.
+
+    `algorithm` names one of engine.learning.reinforcement.agents ("dqn", "ppo"); `args` are that
+    algorithm's own settings (its `Settings` dataclass states each with its default and reason). The
+    network is the recipe's `model`, the optimizer and learning rate its `optimizer`, the batch its `batch_size`.
+    """
+
+    algorithm: str
+    # The training budget, in environment steps (all environments together).
+    total_steps: int = 100_000
+    # The discount of future rewards per step.
+    gamma: float = 0.99
+    # Greedy episodes that score the trained policy, on seeds training never used.
+    evaluation_episodes: int = 100
+    args: dict = field(default_factory=dict)
+
+
+@dataclass
 class Recipe:
     """A complete, JSON-serializable training declaration.
 
@@ -88,13 +122,17 @@ class Recipe:
     `batch_size` is per replica: under a strategy with N replicas each step sees N times it.
     """
 
-    data: Data
-    model: Model
-    loss: str | dict | Callable
+    # `data` and `loss` for the supervised and unsupervised kinds, `environment` and `agent` for the
+    # reinforcement kind, `model` for all (KIND_FIELDS): each kind refuses the others' fields.
+    data: Data | None = None
+    model: Model | None = None
+    loss: str | dict | Callable | None = None
     # The kind of learning (engine.learning): "supervised" learns the labels; "unsupervised" never lets
     # them reach the model or the loss (an autoencoder learns to reconstruct its inputs) and uses them
-    # only to assess what it learned.
+    # only to assess what it learned; "reinforcement" trains an agent in an environment for rewards.
     kind: str = "supervised"
+    environment: Environment | None = None
+    agent: Agent | None = None
     optimizer: dict | str = field(default_factory=lambda: {"name": "adam", "learning_rate": 1e-3})
     metrics: list = field(default_factory=list)
     callbacks: list = field(default_factory=list)
@@ -114,6 +152,12 @@ class Recipe:
     # A second training phase after the first: {"epochs": 20, "learning_rate": 1e-4} unfreezes a
     # frozen backbone (batch normalization stays frozen) and trains everything at that rate.
     fine_tune: dict = field(default_factory=dict)
+    # Techniques that wrap supervised training (engine.learning), one at a time. Active learning chooses which
+    # training samples get labels, round by round: {"initial_per_class": 2, "query_size": 10, "budget": 200,
+    # "strategy": "margin"} (engine.learning.active). A curriculum sets the order and pace in which training
+    # samples are shown: {"difficulty": "teacher_loss", "pacing": "linear", ...} (engine.learning.curriculum).
+    active_learning: dict = field(default_factory=dict)
+    curriculum: dict = field(default_factory=dict)
     # Test metrics the recipe is expected to reach, each a lower bound ({"accuracy": 0.98}).
     # The report says whether a run met them; the catalog tests hold every recipe to them.
     targets: dict = field(default_factory=dict)
@@ -151,9 +195,37 @@ def field_types(cls: type) -> dict[str, tuple[type, ...]]:
 
 
 def nested_class(cls: type, name: str) -> type | None:
-    """The recipe dataclass a field holds (`Data` for `Recipe.data`), or None for a plain field."""
+    """The recipe dataclass a field holds (`Data` for `Recipe.data`, also when it may be None), or None."""
     hint = typing.get_type_hints(cls).get(name)
-    return hint if dataclasses.is_dataclass(hint) else None
+    options = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+    return next((option for option in options if dataclasses.is_dataclass(option)), None)
+
+
+# The fields each kind of learning needs; a field that only other kinds need is refused (DESIGN.md).
+KIND_FIELDS = {
+    "supervised": ("data", "model", "loss"),
+    "unsupervised": ("data", "model", "loss"),
+    "reinforcement": ("environment", "agent", "model"),
+}
+
+
+def check_kind_fields(recipe: Recipe) -> None:
+    """Refuse a recipe that lacks a field its kind needs, or declares one that belongs to another kind."""
+    if not isinstance(recipe.kind, str) or recipe.kind not in KIND_FIELDS:
+        return  # an unknown kind is refused with the other values (engine.recipe.validation)
+    needed = KIND_FIELDS[recipe.kind]
+    for name in needed:
+        if getattr(recipe, name) is None:
+            raise RecipeError(f"The recipe is missing the required field `{name}`: a {recipe.kind} recipe "
+                              f"(kind={recipe.kind!r}) declares {', '.join(f'`{field}`' for field in needed)}.")
+    foreign = [name for names in KIND_FIELDS.values() for name in names
+               if name not in needed and getattr(recipe, name) is not None]
+    if foreign:
+        owner = next(kind for kind, names in KIND_FIELDS.items() if foreign[0] in names)
+        raise RecipeError(
+            f"`{foreign[0]}` has no place in a {recipe.kind} recipe (kind={recipe.kind!r}): it belongs to the "
+            f"{owner} kind, which declares {', '.join(f'`{field}`' for field in KIND_FIELDS[owner])}. Remove "
+            f"`{foreign[0]}`, or set kind={owner!r} and declare that kind's fields instead.")
 
 
 def type_names(types: tuple[type, ...]) -> str:
@@ -206,7 +278,7 @@ def _build_dataclass(cls: type, config: Any, path: str) -> Any:
                 f"Recipe field `{full}` expects {type_names(expected)}. "
                 f"Received: {value!r} ({type(value).__name__})."
             )
-        if nested is not None:
+        if nested is not None and value is not None:
             value = _build_dataclass(nested, value, full)
         elif isinstance(value, int) and not isinstance(value, bool) and expected == (float,):
             value = float(value)
@@ -216,6 +288,8 @@ def _build_dataclass(cls: type, config: Any, path: str) -> Any:
         raise RecipeError("`model` needs a zoo model `name` or a `builder` function.")
     if cls is Model and built.name is not None and built.builder is not None:
         raise RecipeError("`model` takes a zoo model `name` or a `builder`, not both.")
+    if cls is Recipe:
+        check_kind_fields(built)
     return built
 
 

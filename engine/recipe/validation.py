@@ -142,7 +142,7 @@ CONSTRAINTS: dict[str, Any] = {
     # augmentation layers add to the recipe's seed.
     "seed": Interval(Integral, 0, 2**31 - 1, closed="both"),
     "replicas": (POSITIVE_INT, None),
-    "kind": Options({"supervised", "unsupervised"}),  # engine.learning.KINDS
+    "kind": Options({"supervised", "unsupervised", "reinforcement"}),  # engine.learning.KINDS
     # Speed settings (engine.run.speed).
     "precision": Options({"float32", "mixed_float16", "mixed_bfloat16"}),
     "jit_compile": Options({True, False, "auto"}),
@@ -253,6 +253,43 @@ CONSTRAINTS: dict[str, Any] = {
     # The second phase of a fine-tuning recipe.
     "fine_tune.epochs": POSITIVE_INT,
     "fine_tune.learning_rate": POSITIVE,
+    # Techniques around supervised training (engine.learning.active, engine.learning.curriculum).
+    "active_learning.initial_per_class": POSITIVE_INT,
+    "active_learning.query_size": POSITIVE_INT,
+    "active_learning.budget": POSITIVE_INT,
+    "active_learning.strategy": Options({"margin", "entropy", "least_confidence", "random"}),
+    "curriculum.start_fraction": Interval(Real, 0, 1, closed="right"),
+    "curriculum.full_at": Interval(Real, 0, 1, closed="right"),
+    "curriculum.end_fraction": Interval(Real, 0, 1, closed="right"),
+    "curriculum.pacing": Options({"linear", "step", "exponential"}),
+    "curriculum.order": Options({"curriculum", "random", "anti"}),
+    "curriculum.folds": Interval(Integral, 2, None, closed="left"),  # one fold would leave no teacher any data
+    "curriculum.teacher_epochs": (POSITIVE_INT, None),
+    "data.label_noise": FRACTION,
+    # A reinforcement recipe's agent (engine.learning.reinforcement.agents); a discount above 1 makes returns
+    # grow without bound, a negative one flips the sign of every later reward.
+    "agent.total_steps": POSITIVE_INT,
+    "agent.gamma": UNIT,
+    "agent.evaluation_episodes": POSITIVE_INT,
+    "agent.args.buffer_size": POSITIVE_INT,
+    "agent.args.learning_starts": NON_NEGATIVE_INT,
+    "agent.args.train_frequency": POSITIVE_INT,
+    "agent.args.gradient_steps": POSITIVE_INT,
+    "agent.args.target_update_period": POSITIVE_INT,
+    "agent.args.tau": Interval(Real, 0, 1, closed="right"),
+    "agent.args.exploration_initial": UNIT,
+    "agent.args.exploration_final": UNIT,
+    "agent.args.exploration_fraction": Interval(Real, 0, 1, closed="right"),
+    "agent.args.validation_period": NON_NEGATIVE_INT,
+    "agent.args.validation_episodes": POSITIVE_INT,
+    "agent.args.environments": POSITIVE_INT,
+    "agent.args.rollout_steps": POSITIVE_INT,
+    "agent.args.update_epochs": POSITIVE_INT,
+    "agent.args.gae_lambda": UNIT,
+    "agent.args.clip_range": POSITIVE,
+    "agent.args.entropy_coefficient": NON_NEGATIVE,
+    "agent.args.value_coefficient": NON_NEGATIVE,
+    "agent.args.max_grad_norm": (POSITIVE, None),
     # Search settings (`make tune`), and the KerasTuner arguments in `tuner.args`.
     "tuner.max_trials": POSITIVE_INT,
     "tuner.executions_per_trial": POSITIVE_INT,

@@ -34,7 +34,7 @@ def prepare_data(recipe: Recipe) -> data.Prepared:
     stratify = spec.stratify and recipe.kind == "supervised"
     prepared = data.prepare(spec.source, spec.args, validation_split=spec.validation_split,
                             test_split=spec.test_split, stratify=stratify, preprocessing=spec.preprocessing,
-                            seed=recipe.seed, train_per_class=spec.train_per_class)
+                            seed=recipe.seed, train_per_class=spec.train_per_class, label_noise=spec.label_noise)
     prepared.augmentation = data.build_augmentation(spec.augmentation or [], recipe.seed, prepared.input_shape)
     return prepared
 

@@ -86,12 +86,15 @@ def plan_recipe(recipe: Recipe, values: dict[str, Any] | None = None,
     check_hardware(resolved.precision, chosen.name)
     keras.utils.set_random_seed(resolved.seed)
     set_op_determinism(resolved.jit_compile)
-    prepared = prepare_data(resolved)
+    prepared = (_kind(resolved).prepare or prepare_data)(resolved)
     return Plan(resolved, ranges, hp.active_values(list(ranges.values()), values), prepared, chosen)
 
 
 def build(plan: Plan) -> Plan:
     """The recipe's model, compiled under the plan's strategy, and its callbacks."""
+    if _kind(plan.recipe).build is not None:
+        _kind(plan.recipe).build(plan)
+        return plan
     plan.model, plan.output = build_model(plan.recipe, plan.prepared, plan.chosen.strategy)
     kind = _kind(plan.recipe)
     kind.check_built(plan)

@@ -24,6 +24,7 @@ from engine.report.time_to_target import time_to_target
 from engine.run.plan import Plan
 from engine.run.resume import LAST_GOOD, remove_backup
 from engine.run.run_folder import atomic_path, write_json, write_text
+from engine.serve.state import save_state
 
 
 @dataclass
@@ -94,6 +95,8 @@ def _save_models(plan: Plan, folder: Path) -> None:
     if plan.prepared.feature_space is not None:  # a `feature_space` step: also a model that takes the raw columns
         with atomic_path(folder / "inference_model.keras") as temporary:
             end_to_end_model(plan.prepared.feature_space, plan.model).save(temporary)
+    if plan.recipe.kind == "supervised":  # what make predict and make export need to apply the preprocessing
+        save_state(folder, plan.prepared, plan.recipe.to_dict()["data"], plan.output)
 
 
 def _data_record(plan: Plan) -> dict:

@@ -81,7 +81,7 @@ def _train_and_record(plan: Plan, kind: Learning, folder: Path, env: dict, resum
                       verbose: int) -> RunResult:
     trained = kind.train(plan, folder, resume, console, verbose)
     assessment = kind.assess(plan, trained, folder)
-    return record(plan, trained, assessment, folder, env, console)
+    return (kind.record or record)(plan, trained, assessment, folder, env, console)
 
 
 def _open_run_folder(plan: Plan, runs_dir: str | Path, values_from: str | None, resume: Resume | None,
@@ -94,7 +94,8 @@ def _open_run_folder(plan: Plan, runs_dir: str | Path, values_from: str | None, 
         env.update(status="running", strategy=plan.chosen.describe(), speed=used, versions=versions())
         env["resumed"] = [*env.get("resumed", []), resumed_entry(resume, plan.chosen.describe())]
         console(f"{plan.recipe.name}: resuming {resume.folder} on {where}: "
-                + (f"{plural(resume.epoch, 'epoch')} had finished; training continues at epoch {resume.epoch + 1}."
+                + ("the agent continues from its last backup." if plan.recipe.kind == "reinforcement" else
+                   f"{plural(resume.epoch, 'epoch')} had finished; training continues at epoch {resume.epoch + 1}."
                    if resume.epoch else "no epoch had finished, training starts again at epoch 1."))
         return resume.folder, env
     folder = create_run_folder(runs_dir, plan.recipe.name)

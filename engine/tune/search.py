@@ -11,6 +11,7 @@ and KerasTuner resumes the search there. `overwrite=true` starts it afresh.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -29,7 +30,7 @@ import tensorflow as tf
 import data
 from engine.distribute.strategy import Chosen
 from engine.errors import RecipeError, suggestion
-from engine.learning import kind_of
+from engine.learning import active, curriculum, kind_of, reinforcement
 from engine.recipe import hp
 from engine.recipe.resolve import collect_ranges, resolve
 from engine.recipe.schema import Recipe
@@ -80,6 +81,8 @@ def objective_for(name: str, resolved: Recipe) -> keras_tuner.Objective:
     """The tuner objective, refused unless it is a metric the recipe logs."""
     logged = logged_metric_names(resolved)
     valid = logged + [f"val_{metric}" for metric in logged]
+    if resolved.kind == "reinforcement":  # an agent is searched on its greedy return (engine.learning.reinforcement)
+        valid = ["mean_return"]
     if name not in valid:
         raise RecipeError(
             f"`tuner.objective` must be a metric this recipe logs, one of {', '.join(valid)}. "
@@ -147,12 +150,21 @@ class RecipeHyperModel(keras_tuner.HyperModel):
         self.seed_offset = self.builds[key]
         self.builds[key] += 1
         keras.utils.set_random_seed(resolved.seed + self.seed_offset)
+        if resolved.kind == "reinforcement":
+            return reinforcement.trial_model(resolved, self.prepared, self.chosen)
         model, _ = build_model(resolved, self.prepared, self.chosen.strategy)
         return model
 
     def fit(self, hyperparameters, model, *args, callbacks=None, epochs=None, **kwargs):
         resolved = self.resolved(hyperparameters)
         seed = resolved.seed + self.seed_offset
+        if resolved.kind == "reinforcement":
+            return reinforcement.trial_score(resolved, model, self.prepared, self.chosen)
+        if resolved.active_learning:  # the whole loop of rounds, scored by its last round (engine.learning.active)
+            return active.trial_score(dataclasses.replace(resolved, seed=seed), self.prepared, self.chosen)
+        if resolved.curriculum:  # the paced batches of engine.learning.curriculum, with the usual callbacks
+            return curriculum.trial_fit(dataclasses.replace(resolved, seed=seed), model, self.prepared, self.chosen,
+                                        [*build_callbacks(resolved.callbacks), *(callbacks or []), FailOnNaN()])
         datasets = make_datasets(self.prepared, resolved.batch_size * self.chosen.replicas, seed, resolved.kind)
         return model.fit(
             datasets["train"],

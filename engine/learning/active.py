@@ -1,0 +1,370 @@
+"""Active learning: which training samples get labels, round by round, wrapped around supervised training.
+
+A recipe declares `active_learning={"initial_per_class": 2, "query_size": 10, "budget": 200,
+"strategy": "margin"}`. The training split becomes the unlabelled pool, and its labels stay with an
+`Oracle` that hands out only the labels it is asked for. The loop:
+
+1. the oracle gives `initial_per_class` labelled samples of each class (the class-balanced seed set a
+   labeller is asked for first);
+2. a fresh model (the same initial weights every round: the recipe's seed) trains on the labelled
+   samples with the recipe's optimizer, epochs and callbacks (early stopping on the validation split);
+3. it is evaluated on validation and test, which never change and never enter the pool;
+4. it scores every unlabelled sample, the `query_size` most uncertain are chosen (`random`: a seeded
+   random choice, the control), the oracle labels exactly those, and the loop returns to 2 until
+   `budget` labels are used (the last query may be smaller to land on the budget).
+
+Every round's row goes to `rounds.csv` and TensorBoard (`logs/active_learning`: test and validation
+accuracy and loss against labels used); `active_learning.json` holds the rows and the labelled samples in
+the order they were asked for. It is written after each round's query (atomically): that is the commit
+point, so a crashed run resumed with `resume=` continues at the round it reached, and each round appears
+once. The run's model, history.csv and report are those of the last round; report.md adds the
+label-efficiency curve (label_efficiency.png), its area and the labels used to reach the recipe's target.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+import data
+import data.pipeline
+from common.text import plural
+from engine.errors import RecipeError, suggestion
+from engine.learning import supervised
+from engine.learning.base import Trained
+from engine.report import label_efficiency
+from engine.report.cost import EpochTimer
+from engine.report.tensorboard_logs import write_scalars
+from engine.run.building import build_model
+from engine.run.keras_objects import build_callbacks
+from engine.run.plan import Plan
+from engine.run.resume import EpochLog, Resume
+from engine.run.run_folder import write_json, write_text
+
+STATE = "active_learning.json"
+ROUNDS = "rounds.csv"
+PICTURE = "label_efficiency.png"
+EVALUATION_BATCH = 512
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The `active_learning` field of a recipe; the numbers' ranges are in engine.recipe.validation."""
+
+    # Labelled samples of each class to start from: a class-balanced seed set, as a labeller is first asked for.
+    initial_per_class: int = 2
+    # Labels asked for in each round, after the model of that round has scored the unlabelled pool.
+    query_size: int = 10
+    # Labels in all at which the loop stops (the last round trains on exactly this many).
+    budget: int = 200
+    # How the unlabelled samples are ranked: the smallest gap between the two likeliest classes ("margin"),
+    # the highest entropy ("entropy"), the lowest top probability ("least_confidence"), or "random" (the control).
+    strategy: str = "margin"
+
+
+STRATEGIES = ("margin", "entropy", "least_confidence", "random")
+
+
+def setting_defaults() -> dict[str, Any]:
+    """Every setting with its default: the keys `active_learning.<key>=...` overrides may add."""
+    return dataclasses.asdict(Settings())
+
+
+def settings_of(recipe) -> Settings:
+    """The recipe's settings, refusing a key that is not one of them."""
+    given = dict(recipe.active_learning or {})
+    names = list(setting_defaults())
+    unknown = [key for key in given if key not in names]
+    if unknown:
+        raise RecipeError(f"`active_learning` has no setting `{unknown[0]}`. {suggestion(unknown[0], names)} "
+                          f"Settings: {', '.join(names)}.")
+    return Settings(**given)
+
+
+def check(recipe) -> None:
+    """Refuse, before any data is read, what active learning cannot wrap."""
+    if recipe.kind != "supervised":
+        raise RecipeError(f"`active_learning` chooses which samples get labels, so it wraps supervised learning "
+                          f"only; this recipe is kind={recipe.kind!r}. Remove `active_learning` or set "
+                          "kind='supervised'.")
+    if recipe.curriculum:
+        raise RecipeError("A recipe declares one technique at a time: `active_learning` or `curriculum`, not both.")
+    if recipe.fine_tune:
+        raise RecipeError("`active_learning` retrains one phase each round; remove `fine_tune` from this recipe.")
+    settings = settings_of(recipe)
+    if settings.strategy not in STRATEGIES:  # also in the validation table; here for a recipe built in code
+        raise RecipeError(f"`active_learning.strategy` must be one of {', '.join(map(repr, STRATEGIES))}. "
+                          f"Received: {settings.strategy!r}.")
+
+
+def check_built(plan: Plan) -> None:
+    """Refuse settings the data cannot meet: a class with too few samples, a budget the pool cannot fill."""
+    settings, prepared = settings_of(plan.recipe), plan.prepared
+    if prepared.task != data.CLASSIFICATION:
+        raise RecipeError("`active_learning` ranks samples by the model's class probabilities, so it needs a "
+                          f"classification source; {plan.recipe.data.source!r} gives regression targets.")
+    labels = _class_labels(prepared.splits["train"][1])
+    counts = np.bincount(labels, minlength=prepared.num_classes)
+    start = settings.initial_per_class * prepared.num_classes
+    if counts.min() < settings.initial_per_class:
+        raise RecipeError(f"`active_learning.initial_per_class={settings.initial_per_class}` asks for more samples "
+                          f"of class {int(counts.argmin())} than the training split holds ({int(counts.min())}).")
+    if not start <= settings.budget <= len(labels):
+        raise RecipeError(
+            f"`active_learning.budget` must lie between the {start} labels of the seed set (initial_per_class "
+            f"{settings.initial_per_class} x {prepared.num_classes} classes) and the {len(labels)} samples of the "
+            f"training split. Received: {settings.budget}.")
+
+
+class Oracle:
+    """The training split's labels, held back: each is handed out only for a sample asked for.
+
+    `asked` lists every index asked for, in order, so a test can count what the loop looked at.
+    """
+
+    def __init__(self, targets: np.ndarray):
+        self._targets = targets
+        self.asked: list[int] = []
+
+    def __len__(self) -> int:
+        return len(self._targets)
+
+    def seed_set(self, per_class: int, generator: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """`per_class` samples of each class, chosen at random among that class (the labeller's first batch),
+        and their labels."""
+        classes = _class_labels(self._targets)
+        chosen = [generator.choice(np.flatnonzero(classes == label), size=per_class, replace=False)
+                  for label in np.unique(classes)]
+        indices = np.concatenate(chosen)
+        return indices, self.ask(indices)
+
+    def ask(self, indices: np.ndarray) -> np.ndarray:
+        """The labels of exactly these samples."""
+        self.asked.extend(int(index) for index in indices)
+        return self._targets[np.asarray(indices, dtype=int)]
+
+
+def _class_labels(targets: np.ndarray) -> np.ndarray:
+    """Class numbers from sparse or one-hot targets."""
+    targets = np.asarray(targets)
+    return targets.argmax(axis=1) if targets.ndim == 2 and targets.shape[1] > 1 else targets.reshape(-1).astype(int)
+
+
+def uncertainty(strategy: str, probabilities: np.ndarray) -> np.ndarray:
+    """How uncertain the model is about each sample, higher first to be asked (not for "random")."""
+    ordered = np.sort(probabilities, axis=1)
+    if strategy == "margin":
+        return -(ordered[:, -1] - ordered[:, -2])
+    if strategy == "least_confidence":
+        return 1.0 - ordered[:, -1]
+    if strategy == "entropy":
+        return -np.sum(probabilities * np.log(np.clip(probabilities, 1e-12, 1.0)), axis=1)
+    raise ValueError(f"No uncertainty for strategy {strategy!r}")
+
+
+def choose(strategy: str, probabilities: np.ndarray | None, unlabelled: np.ndarray, count: int,
+           generator: np.random.Generator) -> np.ndarray:
+    """`count` indices of `unlabelled` to ask for: the most uncertain (ties broken at random), or a random set."""
+    order = generator.permutation(len(unlabelled))
+    if strategy == "random":
+        return unlabelled[order[:count]]
+    scores = uncertainty(strategy, probabilities)[order]
+    return unlabelled[order[np.argsort(-scores, kind="stable")[:count]]]
+
+
+def probabilities_of(model: keras.Model, features: np.ndarray, batch: int) -> np.ndarray:
+    """Class probabilities of a softmax head, or of a single sigmoid unit as [1 - p, p]."""
+    outputs = np.asarray(model.predict(features, batch_size=max(batch, EVALUATION_BATCH), verbose=0), dtype="float64")
+    return np.concatenate([1.0 - outputs, outputs], axis=1) if outputs.shape[1] == 1 else outputs
+
+
+@dataclass
+class Round:
+    """One round's model and what it measured."""
+
+    model: keras.Model
+    log: EpochLog
+    callbacks: list
+    metrics: dict[str, dict[str, float]]
+
+
+def train_round(plan: Plan, features: np.ndarray, targets: np.ndarray, timer: EpochTimer) -> Round:
+    """A fresh model (the recipe's seed: the same initial weights every round) trained on the labelled samples."""
+    recipe, prepared = plan.recipe, plan.prepared
+    keras.utils.set_random_seed(recipe.seed)
+    model, plan.output = build_model(recipe, prepared, plan.chosen.strategy)
+    callbacks, log = build_callbacks(recipe.callbacks), EpochLog(None)
+    train = data.pipeline.make_dataset(features, targets, plan.global_batch, shuffle=True, seed=recipe.seed,
+                                       augment=prepared.augmentation)
+    # Held-out batches as large as evaluation likes: the numbers do not depend on them, the time per epoch does.
+    held_out = {split: data.pipeline.make_dataset(*prepared.splits[split], max(plan.global_batch, EVALUATION_BATCH),
+                                                  shuffle=False, seed=recipe.seed) for split in ("validation", "test")}
+    model.fit(train, validation_data=held_out["validation"], epochs=recipe.epochs, shuffle=False, verbose=0,
+              callbacks=[*callbacks, keras.callbacks.TerminateOnNaN(), timer, log])
+    metrics = {split: {name: float(value) for name, value in model.evaluate(dataset, return_dict=True,
+                                                                            verbose=0).items()}
+               for split, dataset in held_out.items()}
+    return Round(model, log, callbacks, metrics)
+
+
+@dataclass
+class Pool:
+    """The labelled samples (indices into the training split, in the order asked for) and the rounds so far."""
+
+    labelled: list[int]
+    rows: list[dict[str, Any]]
+
+    @classmethod
+    def read(cls, folder: Path) -> Pool:
+        state = json.loads((folder / STATE).read_text())
+        return cls(list(state["labelled"]), list(state["rounds"]))
+
+    def write(self, folder: Path, settings: Settings) -> None:
+        """The commit point of a round: rows and labelled samples together, then rounds.csv for people."""
+        write_json(folder / STATE, {"settings": dataclasses.asdict(settings), "labelled": self.labelled,
+                                    "rounds": self.rows})
+        columns = [key for key in self.rows[0] if key != "queried"]
+        lines = [",".join(columns)] + [",".join(str(row[key]) for key in columns) for row in self.rows]
+        write_text(folder / ROUNDS, "\n".join(lines) + "\n")
+
+
+def _start(plan: Plan, settings: Settings, oracle: Oracle, resume: Resume | None,
+           console) -> tuple[Pool, np.ndarray]:
+    """The pool a run starts from and its labels: the seed set, or what a resumed run had committed."""
+    if resume is not None and (resume.folder / STATE).is_file():
+        pool = Pool.read(resume.folder)
+        if pool.rows and not pool.rows[-1]["queried"]:
+            pool.rows.pop()  # the last round had ended but the run had not: train it again for its model
+        console(f"Active learning: {plural(len(pool.rows), 'round')} had finished; continuing with "
+                f"{plural(len(pool.labelled), 'label')}.")
+        return pool, oracle.ask(np.asarray(pool.labelled, dtype=int))
+    indices, labels = oracle.seed_set(settings.initial_per_class, np.random.default_rng(plan.recipe.seed))
+    return Pool([int(index) for index in indices], []), labels
+
+
+def _log_round(writer, row: dict[str, Any]) -> None:
+    if writer is not None:
+        names = ("test_accuracy", "validation_accuracy", "test_loss", "validation_loss")
+        write_scalars(writer, names, [row.get(name, float("nan")) for name in names], int(row["labels"]))
+        writer.flush()
+
+
+def _row(number: int, labels: int, result: Round, seconds: float) -> dict[str, Any]:
+    row = {"round": number, "labels": labels, "epochs": len(result.log.rows), "seconds": round(seconds, 3)}
+    for split, values in result.metrics.items():
+        row.update({f"{split}_{name}": round(value, 6) for name, value in values.items()})
+    return row
+
+
+def run_loop(plan: Plan, oracle: Oracle, folder: Path | None, resume: Resume | None, console,
+             timer: EpochTimer) -> tuple[Round, Pool]:
+    """Rounds of train, evaluate, score and query until the budget is used; returns the last round and the pool."""
+    settings, features = settings_of(plan.recipe), plan.prepared.splits["train"][0]
+    pool, labels = _start(plan, settings, oracle, resume, console)
+    writer = tf.summary.create_file_writer(str(folder / "logs" / "active_learning")) if folder else None
+    while True:
+        started, number = time.perf_counter(), len(pool.rows) + 1
+        labelled = np.asarray(pool.labelled, dtype=int)
+        result = train_round(plan, features[labelled], labels, timer)
+        row = _row(number, len(labelled), result, time.perf_counter() - started)
+        chosen = np.zeros(0, dtype=int)
+        if len(labelled) < settings.budget:
+            unlabelled = np.setdiff1d(np.arange(len(oracle)), labelled)
+            scores = None if settings.strategy == "random" else \
+                probabilities_of(result.model, features[unlabelled], plan.global_batch)
+            chosen = choose(settings.strategy, scores, unlabelled, min(settings.query_size,
+                            settings.budget - len(labelled)), np.random.default_rng([plan.recipe.seed, number]))
+            labels = np.concatenate([labels, oracle.ask(chosen)])
+        pool.rows.append({**row, "queried": [int(index) for index in chosen]})
+        pool.labelled += [int(index) for index in chosen]
+        if folder is not None:
+            pool.write(folder, settings)  # the commit point of this round
+        _log_round(writer, row)
+        console(f"Round {number}: {row['labels']} labels, validation accuracy "
+                f"{row.get('validation_accuracy', float('nan')):.4f}, "
+                f"test accuracy {row.get('test_accuracy', float('nan')):.4f}.")
+        if not len(chosen):
+            return result, pool
+
+
+def train(plan: Plan, folder: Path | None, resume: Resume | None, console, verbose: int) -> Trained:
+    """The whole loop; the run keeps the last round's model, callbacks, epochs and metrics."""
+    started, timer = time.perf_counter(), EpochTimer()
+    oracle = Oracle(plan.prepared.splits["train"][1])
+    last, pool = run_loop(plan, oracle, folder, resume, console, timer)
+    plan.model, plan.callbacks = last.model, last.callbacks
+    stopped = next((callback for callback in last.callbacks if getattr(callback, "stopped_epoch", 0)), None)
+    stopped_by = f"stopped early by {type(stopped).__name__} after epoch {stopped.stopped_epoch + 1}" \
+        if stopped is not None else ""
+    restored_best = bool(stopped is not None and getattr(stopped, "restore_best_weights", False))
+    return Trained(last.log, timer, time.perf_counter() - started, last.metrics, stopped_by, restored_best,
+                   extra={"pool": pool})
+
+
+def curve_of(rows: list[dict[str, Any]]) -> tuple[list[int], list[float]]:
+    """Labels used and test accuracy, one point per round."""
+    return [int(row["labels"]) for row in rows], [float(row["test_accuracy"]) for row in rows]
+
+
+def assess(plan: Plan, trained: Trained, folder: Path):
+    """The last round's model assessed as a supervised run's, plus the label-efficiency curve."""
+    assessment = supervised.assess(plan, trained, folder)
+    curve = curve_of(trained.extra["pool"].rows)
+    assessment.pictures["label_efficiency"] = label_efficiency.plot_curves(
+        {settings_of(plan.recipe).strategy: curve}, folder / PICTURE, plan.recipe.targets.get("accuracy"),
+        title=f"Label efficiency: {plan.recipe.name}")
+    return assessment
+
+
+def summary(plan: Plan, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """What metrics.json records about the loop: the curve, its area, the labels used to reach the target."""
+    labels, accuracies = curve_of(rows)
+    target = plan.recipe.targets.get("accuracy")
+    return {"settings": dataclasses.asdict(settings_of(plan.recipe)), "labels": labels, "test_accuracy": accuracies,
+            "validation_accuracy": [float(row["validation_accuracy"]) for row in rows],
+            "area_under_curve": label_efficiency.area_under_curve(labels, accuracies),
+            "target_accuracy": target, "labels_to_target": label_efficiency.labels_to_reach(labels, accuracies, target)}
+
+
+def record(plan: Plan, trained: Trained, assessment, folder: Path, env: dict, console):
+    """The engine's record, then the loop's own section in metrics.json and report.md."""
+    from engine.run.record import record as record_run  # imported here: engine.run.record imports this package
+
+    result = record_run(plan, trained, assessment, folder, env, console)
+    rows = trained.extra["pool"].rows
+    found = summary(plan, rows)
+    result.metrics["active_learning"] = found
+    write_json(folder / "metrics.json", result.metrics)
+    strategy = found["settings"]["strategy"]
+    lines = ["## Active learning", "",
+             f"Strategy {strategy!r}: {plural(len(rows), 'round')}, from {found['labels'][0]} to "
+             f"{found['labels'][-1]} labels of the {len(plan.prepared.splits['train'][1])}-sample training split "
+             "(validation and test never enter the pool). `rounds.csv` has every round; "
+             "`active_learning.json` the labelled samples in the order asked for.", "",
+             *label_efficiency.summary_lines({strategy: curve_of(rows)}, found["target_accuracy"]), "",
+             f"![label efficiency]({PICTURE})", "",
+             "Compare strategies on the same seeds with `python -m benchmarks.active_learning`.", ""]
+    report = (folder / "report.md").read_text()
+    write_text(folder / "report.md", report.replace("## Files", "\n".join(lines) + "\n## Files", 1))
+    console(f"Active learning ({strategy}): area under the label-efficiency curve {found['area_under_curve']:.4f}; "
+            + (f"target reached with {found['labels_to_target']} labels." if found["labels_to_target"]
+               else "target not reached within the budget."))
+    return result
+
+
+def trial_score(recipe, prepared: data.Prepared, chosen) -> dict[str, float]:
+    """A search trial (engine.tune.search): the whole loop as a run would go, scored by its last round's
+    validation metrics (`val_accuracy`, `val_loss`); the test split stays unseen by the search."""
+    plan = Plan(recipe, {}, {}, prepared, chosen)
+    last, _ = run_loop(plan, Oracle(prepared.splits["train"][1]), None, None, lambda line: None, EpochTimer())
+    final = last.log.rows[-1] if last.log.rows else {}
+    return {**{name: float(value) for name, value in final.items() if name not in ("epoch", "seconds")},
+            **{f"val_{name}": value for name, value in last.metrics["validation"].items()}}
