@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 from typing import Any
@@ -32,13 +33,32 @@ def collect_runs(runs_dir: str | Path, name: str) -> list[dict[str, Any]]:
                       key=lambda path: path.name, reverse=True):
         recipe, env, metrics = _read(run / "recipe.json"), _read(run / "env.json"), _read(run / "metrics.json")
         settings = {
-            "epochs": f"{env.get('epochs_run', '?')}/{recipe.get('epochs', '?')}",
+            **_progress(run, recipe, env),
             "batch_size": recipe.get("batch_size"),
             **{key: spec.get("value") for key, spec in recipe.get("hyperparameters", {}).items()},
         }
         test = {key: value for key, value in metrics.get("test", {}).items() if isinstance(value, (int, float))}
         rows.append({"run": run.name, "status": env.get("status", "unknown"), "settings": settings, "test": test})
     return rows
+
+
+def _progress(run: Path, recipe: dict[str, Any], env: dict[str, Any]) -> dict[str, str]:
+    """How far training went: epochs run of the recipe's, or for a reinforcement run environment steps of its
+    budget (env.json's count once finished; before that, the last finished episode's in history.csv)."""
+    if recipe.get("kind") != "reinforcement":
+        return {"epochs": f"{env.get('epochs_run', '?')}/{recipe.get('epochs', '?')}"}
+    steps = env.get("environment_steps", _last_episode_steps(run / "history.csv"))
+    budget = (recipe.get("agent") or {}).get("total_steps")
+    return {"environment steps": "/".join(f"{value:,}" if isinstance(value, int) else "?" for value in (steps, budget))}
+
+
+def _last_episode_steps(path: Path) -> int | None:
+    try:
+        with path.open(newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        return int(rows[-1]["steps"]) if rows else None
+    except (OSError, KeyError, ValueError):
+        return None
 
 
 def format_table(rows: list[dict[str, Any]]) -> str:

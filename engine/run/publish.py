@@ -87,7 +87,6 @@ def publish(run: str | Path, name: str | None = None, store: str | Path | None =
 def model_card(card: dict[str, Any]) -> str:
     """The Markdown model card of a zoo entry."""
     recipe = card["recipe"]
-    figures = ", ".join(f"{key} {value:.4f}" for key, value in card["metrics"]["test"].items())
     steps = ", ".join(json.dumps(step) for step in card["dataset"].get("preprocessing", [])) or "none"
     tensorflow = card["versions"].get("tensorflow-cpu") or card["versions"].get("tensorflow")
     return "\n".join([
@@ -101,7 +100,7 @@ def model_card(card: dict[str, Any]) -> str:
             f"a head of {card['num_classes']} units trained without labels ({recipe['kind']}); fine-tuning "
             "puts a classifier head on its encoder."),
         _trained_by(card),
-        f"- Test metrics (held-out split of that recipe): {figures}.",
+        _test_metrics(card),
         f"- Inputs must be prepared as in training: {steps}.",
         f"- Classes: {', '.join(card['class_names'])}." if card["class_names"] else "",
         f"- Weights: `{MODEL_FILE}`, {card['bytes']:,} bytes, sha256 `{card['sha256']}`; Keras "
@@ -116,6 +115,18 @@ def model_card(card: dict[str, Any]) -> str:
         "```",
         "",
     ])
+
+
+def _test_metrics(card: dict[str, Any]) -> str:
+    """The card's test figures and what they measured: a held-out split, or an agent's greedy episodes."""
+    test = dict(card["metrics"]["test"])
+    if card["recipe"].get("kind") == "reinforcement":
+        episodes = test.pop("episodes", card["recipe"]["agent"]["evaluation_episodes"])
+        where = (f"{plural(episodes, 'greedy episode')}, one from each of the recipe's test seeds, which neither "
+                 "training nor validation used")
+    else:
+        where = "held-out split of that recipe"
+    return f"- Test metrics ({where}): " + ", ".join(f"{key} {value:.4f}" for key, value in test.items()) + "."
 
 
 def _trained_by(card: dict[str, Any]) -> str:

@@ -166,6 +166,33 @@ def test_compare_lists_runs_newest_first_with_settings_and_test_metrics(tmp_path
     assert missing.returncode == 2 and "Did you mean 'iris_mlp'" in missing.stderr
 
 
+def test_compare_shows_a_reinforcement_runs_environment_steps_of_its_budget(tmp_path, capsys):
+    import json
+    import shutil
+
+    from engine.cli import main
+    from engine.recipe.loading import load_recipe
+    from engine.recipe.overrides import apply_overrides
+    from engine.run.training import run_recipe
+
+    tiny = {"agent.total_steps": 300, "agent.evaluation_episodes": 2, "agent.args.learning_starts": 100,
+            "agent.args.train_frequency": 100, "agent.args.gradient_steps": 2, "agent.args.validation_episodes": 2}
+    runs_dir = tmp_path / "runs"
+    folder = run_recipe(apply_overrides(load_recipe("cartpole_dqn"), tiny), runs_dir=runs_dir,
+                        console=lambda line: None, verbose=0).folder
+    # A run stopped part way: env.json has no count yet, history.csv its finished episodes.
+    stopped = shutil.copytree(folder, runs_dir / "cartpole_dqn" / "29991231-000000-stopped")
+    env = read_json(stopped / "env.json")
+    del env["environment_steps"]
+    (stopped / "env.json").write_text(json.dumps({**env, "status": "interrupted"}))
+    last_steps = int(pandas.read_csv(stopped / "history.csv")["steps"].iloc[-1])
+    assert main(["compare", "cartpole_dqn", "--runs-dir", str(runs_dir)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "| environment steps |" in lines[0] and "epochs" not in lines[0] and "test mean_return" in lines[0]
+    assert lines[2].startswith("| 29991231-000000-stopped | interrupted |") and f"| {last_steps}/300 |" in lines[2]
+    assert lines[3].startswith(f"| {folder.name} | complete | 300/300 |")
+
+
 EXPLODING = '''
 from engine import Data, Model, Recipe
 

@@ -57,6 +57,15 @@ def reproduced_test_metrics(card: dict, model: keras.Model) -> dict[str, float]:
             "nmi": clusters["nmi"]}
 
 
+def test_an_agents_card_says_its_test_figures_are_greedy_episodes_on_the_test_seeds():
+    from engine.run.publish import model_card
+
+    text = model_card(zoo.read_card("cartpole_ppo"))
+    assert text == (STORE / "cartpole_ppo" / "README.md").read_text()  # the shipped README is the card's
+    assert "- Test metrics (100 greedy episodes, one from each of the recipe's test seeds, " in text
+    assert "held-out split" not in text and "episodes 100.0000" not in text
+
+
 def test_a_tampered_weights_file_is_refused(tmp_path):
     store = tmp_path / "store"
     shutil.copytree(STORE / "digits_cnn", store / "digits_cnn")
