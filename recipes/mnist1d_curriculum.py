@@ -5,11 +5,17 @@ the package's 1,000 test signals), trained 30 epochs with early stopping on the 
 (restoring the best weights), after symmetric label noise moved 40% of the training labels to another
 digit (validation and test stay clean). Two teachers, each the same network trained on one half of the
 training split, score the other half by their loss on its (noisy) label; the student then draws its
-batches from the easiest 20% at first, growing linearly to the easiest 60% at mid-training and staying
-there, so most flipped labels are never shown once the pace stops growing.
+batches from the easiest 20% at first, growing linearly to the easiest 55% at mid-training and staying
+there, so most flipped labels are never shown once the pace stops growing. The 55% was chosen among 50%,
+55% and 60% by mean validation accuracy over seeds 1-3 (0.9550, 0.9617, 0.9517), never by test accuracy.
 
-Result: see the README's curriculum table (`python -m benchmarks.curriculum`: this curriculum against
-standard training, the same pace in random order and hardest first, on the same 3 seeds).
+Result: test accuracy 0.940 with seed 42, from `python -m engine recipe mnist1d_curriculum` (68 s of wall
+time with its teachers on this shared 2-core CPU); the same recipe without the curriculum reached 0.934. The
+target is test accuracy >= 0.92. Over seeds 1-3 (`python -m benchmarks.curriculum`) it reached 0.9577
+against 0.9293 for the same training without the curriculum (+2.83 points), 0.8623 for the same pace in
+random order and 0.0803 hardest first; on clean labels it loses 2.43 points. The README's curriculum
+section has every arm, and what the teachers cost. The catalog test trains 12 epochs (teachers 4), where
+seed 42 reached 0.922, and holds it to 0.89 there.
 """
 
 import dataclasses
@@ -26,11 +32,12 @@ recipe = dataclasses.replace(
     ],
     epochs=30,
     curriculum={"difficulty": "teacher_loss", "pacing": "linear", "start_fraction": 0.2, "full_at": 0.5,
-                "end_fraction": 0.6, "folds": 2},
-    targets={"accuracy": 0.8},
+                "end_fraction": 0.55, "folds": 2},
+    targets={"accuracy": 0.92},
     name=None,
     description="",
 )
 
-# Teachers and student take about 95 s of wall time; the catalog test trains 12 epochs (teachers 4), see above.
-test_budget = {"overrides": {"epochs": 12, "curriculum.teacher_epochs": 4}, "targets": {"accuracy": 0.87}}
+# The catalog test's shorter budget (see the docstring): a short run under 40% noise is diagnosed as
+# underfitting by its training accuracy on the noisy labels, which 12 epochs are not.
+test_budget = {"overrides": {"epochs": 12, "curriculum.teacher_epochs": 4}, "targets": {"accuracy": 0.89}}

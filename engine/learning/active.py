@@ -108,6 +108,9 @@ def check(recipe) -> None:
 def check_built(plan: Plan) -> None:
     """Refuse settings the data cannot meet: a class with too few samples, a budget the pool cannot fill."""
     settings, prepared = settings_of(plan.recipe), plan.prepared
+    if isinstance(prepared.splits["train"][0], data.Stream):
+        raise RecipeError("`active_learning` scores and picks single samples of the pool, so it needs the training "
+                          "split in memory; this source streams it from files.")
     if prepared.task != data.CLASSIFICATION:
         raise RecipeError("`active_learning` ranks samples by the model's class probabilities, so it needs a "
                           f"classification source; {plan.recipe.data.source!r} gives regression targets.")

@@ -119,6 +119,9 @@ def check(recipe) -> None:
 def check_built(plan: Plan) -> None:
     """Refuse what only the data can tell: a regression source, or a class with fewer samples than folds."""
     settings, prepared = settings_of(plan.recipe), plan.prepared
+    if isinstance(prepared.splits["train"][0], data.Stream):
+        raise RecipeError("`curriculum` draws each batch from chosen samples, so it needs the training split in "
+                          "memory; this source streams it from files.")
     if prepared.task != data.CLASSIFICATION and settings.difficulty == "teacher_loss":
         raise RecipeError("`curriculum.difficulty='teacher_loss'` stratifies its folds by class, so it needs a "
                           "classification source; declare the scores instead (a .npy file or a function).")
@@ -190,7 +193,9 @@ def schedule_for(plan: Plan, scores: np.ndarray):
         if plan.prepared.augmentation is not None:
             augment = plan.prepared.augmentation
             dataset = dataset.map(lambda x, y: (augment(x, training=True), y))
-        return dataset.prefetch(tf.data.AUTOTUNE), steps
+        options = tf.data.Options()  # as data.pipeline: each worker of a cluster keeps its share of every batch
+        options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+        return dataset.with_options(options).prefetch(tf.data.AUTOTUNE), steps
 
     return schedule
 
@@ -217,8 +222,11 @@ def teacher(plan: Plan, settings: Settings):
     def train_and_score(trained_on: np.ndarray, scored: np.ndarray) -> np.ndarray:
         keras.utils.set_random_seed(recipe.seed)
         model, _ = build_model(recipe, prepared, plan.chosen.strategy)
+        # The teacher's own augmentation layers: the student's keep their random stream untouched, so a run
+        # with these scores declared (a .npy) trains exactly as this one, and as the standard arm would.
+        augment = data.build_augmentation(recipe.data.augmentation or [], recipe.seed, prepared.input_shape)
         train = data.pipeline.make_dataset(features[trained_on], targets[trained_on], plan.global_batch, True,
-                                           recipe.seed, augment=prepared.augmentation)
+                                           recipe.seed, augment=augment)
         model.fit(train, validation_data=validation, epochs=settings.teacher_epochs or recipe.epochs, verbose=0,
                   shuffle=False,
                   callbacks=[*build_callbacks(recipe.callbacks), keras.callbacks.TerminateOnNaN()])
