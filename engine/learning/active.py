@@ -37,9 +37,9 @@ import tensorflow as tf
 import data
 import data.pipeline
 from common.text import plural
-from engine.errors import RecipeError, suggestion
+from engine.errors import RecipeError
 from engine.learning import supervised
-from engine.learning.base import Trained
+from engine.learning.base import Trained, technique_settings
 from engine.report import label_efficiency
 from engine.report.cost import EpochTimer
 from engine.report.tensorboard_logs import write_scalars
@@ -80,13 +80,7 @@ def setting_defaults() -> dict[str, Any]:
 
 def settings_of(recipe) -> Settings:
     """The recipe's settings, refusing a key that is not one of them."""
-    given = dict(recipe.active_learning or {})
-    names = list(setting_defaults())
-    unknown = [key for key in given if key not in names]
-    if unknown:
-        raise RecipeError(f"`active_learning` has no setting `{unknown[0]}`. {suggestion(unknown[0], names)} "
-                          f"Settings: {', '.join(names)}.")
-    return Settings(**given)
+    return technique_settings("active_learning", recipe.active_learning, Settings)
 
 
 def check(recipe) -> None:

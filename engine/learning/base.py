@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.errors import RecipeError, suggestion
 from engine.report.cost import EpochTimer
 from engine.run.resume import EpochLog
 
@@ -38,3 +40,15 @@ class Learning:
     prepare: Callable[..., Any] | None = None  # (recipe) -> what stands for the data (plan.prepared)
     build: Callable[..., None] | None = None  # (plan) -> None; sets plan.model, plan.output, plan.callbacks
     record: Callable[..., Any] | None = None  # (plan, trained, assessment, folder, env, console) -> RunResult
+
+
+def technique_settings(field_name: str, given: dict | None, settings_class: type):
+    """A technique's settings (`Recipe.active_learning`, `Recipe.curriculum`) as its dataclass, refusing a key
+    that is not one of its fields, with the closest ones."""
+    given = dict(given or {})
+    names = [item.name for item in dataclasses.fields(settings_class)]
+    unknown = [key for key in given if key not in names]
+    if unknown:
+        raise RecipeError(f"`{field_name}` has no setting `{unknown[0]}`. {suggestion(unknown[0], names)} "
+                          f"Settings: {', '.join(names)}.")
+    return settings_class(**given)

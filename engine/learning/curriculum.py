@@ -40,9 +40,9 @@ import data
 import data.pipeline
 from common.references import import_reference, is_reference
 from common.text import plural
-from engine.errors import RecipeError, suggestion
+from engine.errors import RecipeError
 from engine.learning import supervised
-from engine.learning.base import Trained
+from engine.learning.base import Trained, technique_settings
 from engine.report import plots
 from engine.run.building import build_model
 from engine.run.keras_objects import build_callbacks, build_loss
@@ -86,13 +86,8 @@ def setting_defaults() -> dict[str, Any]:
 
 
 def settings_of(recipe) -> Settings:
-    given = dict(recipe.curriculum or {})
-    names = list(setting_defaults())
-    unknown = [key for key in given if key not in names]
-    if unknown:
-        raise RecipeError(f"`curriculum` has no setting `{unknown[0]}`. {suggestion(unknown[0], names)} "
-                          f"Settings: {', '.join(names)}.")
-    return Settings(**given)
+    """The recipe's settings, refusing a key that is not one of them."""
+    return technique_settings("curriculum", recipe.curriculum, Settings)
 
 
 def check(recipe) -> None:
