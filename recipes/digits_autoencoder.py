@@ -14,7 +14,9 @@ k-means on the codes NMI 0.820, ARI 0.736, matched accuracy 0.833, against NMI 0
 components; a linear probe on the codes 0.907 against 0.963 on the pixels. The target is NMI >= 0.80.
 Seeds 1 and 2 gave NMI 0.831 and 0.751. Without the clustering loss (model.args.clusters=0) the same
 autoencoder reaches NMI 0.790 with a reconstruction MSE of 0.0103: a plain autoencoder's codes only
-match k-means on the pixels. A full run takes about 50 s on this 2-core CPU machine.
+match k-means on the pixels. A full run takes about 50 s on this 2-core CPU machine, so `make test`
+trains it for 180 epochs (30 of them with the clustering loss), where NMI reached 0.816, against a
+target of 0.78 there; `make bench` holds it to 0.80 on its full 300.
 """
 
 from engine import Data, Model, Recipe
@@ -33,3 +35,6 @@ recipe = Recipe(
     seed=42,
     targets={"nmi": 0.80},
 )
+
+# The catalog test trains 180 epochs (clustering from epoch 150, as in the full run) and holds it to what they reached.
+test_budget = {"overrides": {"epochs": 180}, "targets": {"nmi": 0.78}}

@@ -17,7 +17,8 @@ about 85 s of wall time (about 71 s of training) on this 2-core CPU machine. For
 paper reports test accuracies of 0.32 (logistic regression), 0.68 (MLP), 0.91 (GRU), 0.94 (CNN)
 and 0.96 (human) on the same task (Greydanus 2020). Trained 40 epochs without the shifts, this network
 reaches 0.981, and the zoo's default `conv1d` (2 blocks of kernel 3, no batch normalization)
-0.943.
+0.943. `make test` trains it for 12 epochs only, where it reached 0.963, against a target of 0.94 there;
+`make bench` holds it to 0.97 on its full 60.
 """
 
 from engine import Data, Model, Recipe
@@ -42,3 +43,6 @@ recipe = Recipe(
     seed=42,
     targets={"accuracy": 0.97},
 )
+
+# The full run takes over a minute; the catalog test trains 12 epochs and holds it to what they reached.
+test_budget = {"overrides": {"epochs": 12}, "targets": {"accuracy": 0.94}}

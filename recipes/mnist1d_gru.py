@@ -20,7 +20,8 @@ the first ten or so epochs before the GRU picks up the digits' shapes. Other set
 (seed 42): 128 units reach 0.963 in 20 epochs and 0.976 in 40 (about 143 s); a bidirectional
 layer of 64 units 0.973 and two stacked layers of 64 units 0.980 in 40 epochs (about 105 s and
 114 s). Trained 60 epochs, the 64-unit layer reaches 0.969, but its validation loss rises after
-epoch 41 (overfitting).
+epoch 41 (overfitting). `make test` trains it for 20 epochs only, where it reached 0.921, against a
+target of 0.90 there; `make bench` holds it to 0.93 on its full 40.
 """
 
 import dataclasses
@@ -37,3 +38,6 @@ recipe = dataclasses.replace(
     name=None,
     description="",
 )
+
+# The full run takes about a minute; the catalog test trains 20 epochs and holds it to what they reached.
+test_budget = {"overrides": {"epochs": 20}, "targets": {"accuracy": 0.90}}

@@ -13,7 +13,8 @@ the target is test accuracy >= 0.85. `python -m benchmarks.transfer mnist1d_self
 encoder from scratch at its best learning rate (3e-3 of 3e-4, 1e-3 and 3e-3, chosen by validation accuracy,
 with the same early stopping) and 0.304 for an RBF SVM: +5.4 points over scratch, meeting the issue's
 goal of 5. Freezing the encoder for the first 20 epochs did worse (0.793), and with 5 labels per class
-fine-tuning falls to 0.777, below scratch with 10.
+fine-tuning falls to 0.777, below scratch with 10. `make test` trains it for at most 60 epochs, where it
+reached 0.865, against a target of 0.83 there; `make bench` holds it to 0.85 on its full settings.
 """
 
 from engine import Data, Model, Recipe
@@ -35,3 +36,6 @@ recipe = Recipe(
     seed=42,
     targets={"accuracy": 0.85},
 )
+
+# The catalog test trains at most 60 epochs and holds it to what they reached.
+test_budget = {"overrides": {"epochs": 60}, "targets": {"accuracy": 0.83}}
