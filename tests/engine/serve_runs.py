@@ -43,12 +43,17 @@ def write_test_split(folder: Path, destination: Path) -> Path:
     from engine.serve.state import raw_test_split
 
     features, _ = raw_test_split(json.loads((folder / "recipe.json").read_text()))
-    if isinstance(features, pandas.DataFrame):
-        path = destination / "test_split.csv"
-        features.to_csv(path, index=False)
+    return write_rows(features, destination, "test_split")
+
+
+def write_rows(rows, destination: Path, stem: str) -> Path:
+    """Inputs as predict reads them: a table as `<stem>.csv`, an array as `<stem>.npz` holding `x`."""
+    if isinstance(rows, pandas.DataFrame):
+        path = destination / f"{stem}.csv"
+        rows.to_csv(path, index=False)
     else:
-        path = destination / "test_split.npz"
-        np.savez(path, x=features)
+        path = destination / f"{stem}.npz"
+        np.savez(path, x=rows)
     return path
 
 

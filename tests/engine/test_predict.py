@@ -16,7 +16,7 @@ import pytest
 from sklearn import metrics as sk
 
 from engine.cli import main
-from tests.engine.serve_runs import KINDS, metric_pair, write_test_split
+from tests.engine.serve_runs import KINDS, metric_pair, write_rows, write_test_split
 
 # serve_runs (tests/engine/conftest.py) trains once per process: keep this file and test_export.py together.
 pytestmark = pytest.mark.xdist_group("serve")
@@ -93,13 +93,7 @@ BAD_INPUTS = {
 @pytest.mark.parametrize("case", list(BAD_INPUTS))
 def test_bad_inputs_exit_2_with_a_message_and_write_nothing(serve_runs, tmp_path, capsys, case):
     name, make, expected = BAD_INPUTS[case]
-    value = make(serve_runs, tmp_path)
-    if isinstance(value, pandas.DataFrame):
-        path = tmp_path / "rows.csv"
-        value.to_csv(path, index=False)
-    else:
-        path = tmp_path / "rows.npz"
-        np.savez(path, x=value)
+    path = write_rows(make(serve_runs, tmp_path), tmp_path, "rows")
     output = tmp_path / "out" / "predictions.csv"
     output.parent.mkdir()
     assert main(["predict", str(serve_runs[name]), str(path), "--output", str(output)]) == 2
