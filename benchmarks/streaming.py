@@ -143,7 +143,9 @@ def measure(source: str, path: str) -> dict:
     batches = int(dataset.reduce(0, lambda count, _: count + 1))
     epoch_seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    timed = dataset.repeat().take(PIPELINE_BATCHES)  # over epochs: the pipeline's start is a small share
+    # Whole epochs, at least PIPELINE_BATCHES batches: each epoch's start (a shuffle pool filling
+    # before its first batch) counts as often as it does in training.
+    timed = dataset.repeat(-(-PIPELINE_BATCHES // batches))
     started = time.perf_counter()
     count = int(timed.reduce(0, lambda count, _: count + 1))
     pipeline = count / (time.perf_counter() - started)

@@ -31,12 +31,12 @@ def make_dataset(
     maps each batch through random layers in training mode, in parallel.
     """
     if isinstance(features, Stream):
-        dataset = features.labelled(targets, shuffle, seed)
+        dataset = features.labelled_batches(targets, batch_size, shuffle, seed)
     else:
         dataset = tf.data.Dataset.from_tensor_slices((features, targets)).cache()
         if shuffle:
             dataset = dataset.shuffle(len(features), seed=seed, reshuffle_each_iteration=True)
-    dataset = dataset.batch(batch_size)
+        dataset = dataset.batch(batch_size)
     if augment is not None:
         dataset = dataset.map(lambda x, y: (augment(x, training=True), y), num_parallel_calls=tf.data.AUTOTUNE,
                               deterministic=True)

@@ -15,6 +15,11 @@ says where decoded samples are kept between epochs: "auto" keeps a split in memo
 decoded samples are estimated under CACHE_BYTES (1 GiB) and otherwise decodes them afresh each
 epoch; "memory"; "none"; or a file path prefix for tf.data's file cache (its files last as
 long as the process and are removed when it ends).
+
+A table that is read afresh each epoch (no cache) does not go row by row through tf.data, which
+would cost more per row than a small model spends on it: its chunks are parsed by pandas (a chunk
+ahead, on another thread), shuffled a block at a time (`data.block_shuffle`), encoded by the
+fitted FeatureSpace inside the tf.data graph in parallel, and cut into batches (`rebatch`).
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ import numpy as np
 import pandas
 import tensorflow as tf
 
+from common.read_ahead import read_ahead
+from data.block_shuffle import row_bytes, shuffled_blocks
 from data.errors import DataError
 
 STREAM_BYTES = 256 * 2**20
@@ -74,15 +81,24 @@ class TableReader:
 
     `dtypes` are the feature columns' pandas types seen over the whole file (float64 numbers,
     bool, or object for text); `convert` is None until a step says how to encode the columns.
+    A step may also give `convert` in two halves, `encoder = (columns, encode)`: `columns` takes
+    a chunk to a dict of raw arrays (NumPy), `encode` takes such a dict of batched tensors to the
+    encoded features inside a tf.data graph, so that a table read afresh each epoch is encoded
+    in parallel with the reading of its next chunk.
     """
 
     keyed = False
 
-    def __init__(self, path: Path, kind: str, dtypes: dict[str, str], convert: Callable | None = None):
-        self.path, self.kind, self.dtypes, self.convert = path, kind, dtypes, convert
+    def __init__(self, path: Path, kind: str, dtypes: dict[str, str], convert: Callable | None = None,
+                 encoder: tuple[Callable, Callable] | None = None):
+        self.path, self.kind, self.dtypes, self.convert, self.encoder = path, kind, dtypes, convert, encoder
 
-    def converted(self, convert: Callable) -> TableReader:
-        return TableReader(self.path, self.kind, self.dtypes, convert)
+    def converted(self, convert: Callable, encoder: tuple[Callable, Callable] | None = None) -> TableReader:
+        return TableReader(self.path, self.kind, self.dtypes, convert, encoder)
+
+    def raw_columns(self) -> dict[str, np.ndarray] | None:
+        """An empty example of the encoder's raw columns (None without an encoder)."""
+        return None if self.encoder is None else self.encoder[0](self.prototype())
 
     def prototype(self) -> pandas.DataFrame:
         """An empty table with the file's feature columns and types."""
@@ -90,14 +106,28 @@ class TableReader:
 
     def frames(self, keys: np.ndarray) -> Iterator[pandas.DataFrame]:
         """The rows `keys` (sorted row numbers) of the feature columns, one chunk of the file at a time."""
+        return (chunk.iloc[rows].reset_index(drop=True) for _, chunk, rows in self._positioned(keys))
+
+    def _positioned(self, keys: np.ndarray) -> Iterator[tuple[slice, pandas.DataFrame, np.ndarray]]:
+        """(positions in `keys`, a chunk of the file, the rows of it that `keys` names) for each chunk
+        that holds some of those rows."""
         start = 0
-        for chunk in table_chunks(self.path, self.kind, list(self.dtypes), self.dtypes):
+        for chunk in read_ahead(table_chunks(self.path, self.kind, list(self.dtypes), self.dtypes)):
             low, high = np.searchsorted(keys, [start, start + len(chunk)])
             if high > low:
-                yield chunk.iloc[keys[low:high] - start].reset_index(drop=True)
+                yield slice(low, high), chunk, keys[low:high] - start
             start += len(chunk)
             if high == len(keys):
                 return
+
+    def blocks(self, keys: np.ndarray, targets: np.ndarray) -> Iterator[tuple]:
+        """The rows `keys` a chunk of the file at a time: (the encoder's raw columns, in the order
+        of `raw_columns`, or the encoded features without an encoder; then their targets)."""
+        for positions, chunk, rows in self._positioned(keys):
+            if self.encoder is None:
+                yield np.asarray(self.convert(chunk.iloc[rows].reset_index(drop=True))), targets[positions]
+            else:
+                yield *(values[rows] for values in self.encoder[0](chunk).values()), targets[positions]
 
     def dataset(self, keys: np.ndarray) -> tf.data.Dataset:
         if self.convert is None:
@@ -127,7 +157,7 @@ def table_chunks(path: Path, kind: str, columns: list[str], dtypes: dict | None 
         for batch in pyarrow.parquet.ParquetFile(path).iter_batches(batch_size=CHUNK_ROWS, columns=columns):
             yield batch.to_pandas()[columns]
         return
-    text = {name: str for name, dtype in (dtypes or {}).items() if dtype == "object"}
+    text = {name: object for name, dtype in (dtypes or {}).items() if dtype == "object"}
     with pandas.read_csv(path, usecols=columns, dtype=text, chunksize=CHUNK_ROWS) as reader:
         for chunk in reader:
             yield chunk[columns]
@@ -188,9 +218,10 @@ class Stream:
     def is_raw_table(self) -> bool:
         return not self.reader.keyed and self.reader.convert is None and not self.transforms
 
-    def with_columns(self, convert: Callable) -> Stream:
-        """A table's rows encoded by `convert` (a chunk of the table to a dict of arrays, or one array)."""
-        return self._replace(reader=self.reader.converted(convert))
+    def with_columns(self, convert: Callable, encoder: tuple[Callable, Callable] | None = None) -> Stream:
+        """A table's rows encoded by `convert` (a chunk of the table to a dict of arrays, or one array),
+        which `encoder` may give in two halves (see `TableReader`)."""
+        return self._replace(reader=self.reader.converted(convert, encoder))
 
     def frames(self) -> Iterator[pandas.DataFrame]:
         """A table's rows of this split, as pandas chunks."""
@@ -261,7 +292,51 @@ class Stream:
         atexit.register(_remove_cache, name)
         return name
 
-    def labelled(self, targets: np.ndarray, shuffle: bool, seed: int) -> tf.data.Dataset:
+    def labelled_batches(self, targets: np.ndarray, batch_size: int, shuffle: bool, seed: int) -> tf.data.Dataset:
+        """Batches of (features, targets), shuffled afresh each epoch in a seeded order when asked.
+
+        An encoded table read afresh each epoch (no cache) moves whole chunks of rows: see
+        `_table_batches`. Everything else goes sample by sample (`labelled`).
+        """
+        cache = self.cache_file()
+        if cache is None and self._encoded_table():
+            return self._table_batches(targets, batch_size, shuffle, seed)
+        return self.labelled(targets, shuffle, seed, cache).batch(batch_size)
+
+    def _encoded_table(self) -> bool:
+        return (not self.reader.keyed and self.reader.convert is not None and not self.transforms
+                and isinstance(self.element_spec, tf.TensorSpec))
+
+    def _table_batches(self, targets: np.ndarray, batch_size: int, shuffle: bool, seed: int) -> tf.data.Dataset:
+        """A table's rows chunk by chunk, shuffled by `data.block_shuffle`, then encoded and batched.
+
+        The shuffle pool holds as many rows as a tf.data shuffle buffer of SHUFFLE_BYTES would.
+        Each epoch draws its order from its own generator (seed, epoch number), so the same seed
+        gives the same epochs; the order is not the one in-memory arrays get (their shuffle goes
+        row by row), which a split cached in memory keeps.
+        """
+        targets, sample, raw = np.asarray(targets), self.element_spec, self.reader.raw_columns()
+        example = (*raw.values(), targets) if raw is not None else (
+            np.zeros((0, *sample.shape), sample.dtype.as_numpy_dtype), targets)
+        epochs = itertools.count()
+
+        def epoch():
+            blocks = self.reader.blocks(self.keys, targets)
+            if not shuffle:
+                return blocks
+            capacity = min(len(self), SHUFFLE_BYTES // (row_bytes(example) + ELEMENT_BYTES))
+            return shuffled_blocks(blocks, capacity, np.random.default_rng([seed, next(epochs)]))
+
+        spec = tuple(tf.TensorSpec((None, *np.shape(array)[1:]), _tf_dtype(array)) for array in example)
+        blocks = tf.data.Dataset.from_generator(epoch, output_signature=spec)
+        if raw is not None:
+            encode, names = self.reader.encoder[1], list(raw)
+            blocks = blocks.map(lambda *arrays: (encode(dict(zip(names, arrays[:-1], strict=True))), arrays[-1]),
+                                num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        batches = blocks.rebatch(batch_size)
+        return batches.apply(tf.data.experimental.assert_cardinality(-(-len(self) // batch_size)))
+
+    def labelled(self, targets: np.ndarray, shuffle: bool, seed: int, cache: str | None) -> tf.data.Dataset:
         """(features, target) samples; shuffled afresh each epoch, in a seeded order, when asked.
 
         Without a cache, a stream of files shuffles its keys (all of them) before decoding, so
@@ -269,7 +344,6 @@ class Stream:
         order into the cache and shuffled after it; a table's rows are shuffled in a buffer of at
         most SHUFFLE_BYTES (the whole split when it is that small, again the in-memory order).
         """
-        cache = self.cache_file()
         labels = tf.data.Dataset.from_tensor_slices(targets)
         if self.reader.keyed and cache is None:
             pairs = tf.data.Dataset.zip(tf.data.Dataset.from_tensor_slices(self.keys), labels)

@@ -137,7 +137,7 @@ class FeatureSpaceStep(Step):
                 values[column] = series.fillna(-1).to_numpy(dtype="int64")
             else:
                 text = series.astype(object).where(series.notna(), MISSING_TEXT)
-                values[column] = np.array([str(value) for value in text], dtype=object)
+                values[column] = np.asarray(text.to_numpy(dtype=object), dtype=str).astype(object)
         return values
 
     def fit(self, features, targets, task):
@@ -189,7 +189,10 @@ class FeatureSpaceStep(Step):
                             "data.preprocessing.")
         # Each chunk of rows is encoded as it is read, eagerly as in memory: the same arithmetic
         # (a tf.data graph would rewrite x / sqrt(v) into x * rsqrt(v), off by a rounding).
-        return stream.with_columns(lambda frame: self.transform(frame, None)[0]).filled(), targets
+        # A table read afresh each epoch (no cache) may instead be encoded in its tf.data graph, in
+        # parallel with the reading: `encoder`, whose floats may differ from these in a last bit.
+        encoder = (self.columns, self.feature_space)
+        return stream.with_columns(lambda frame: self.transform(frame, None)[0], encoder).filled(), targets
 
     def describe(self):
         kinds = {kind: [column for column, found in self.kinds.items() if found == kind]

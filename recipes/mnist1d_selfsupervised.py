@@ -15,7 +15,7 @@ a linear probe on the codes reaches 0.945 of the test signals against 0.331 on t
 on the codes NMI 0.441 against 0.147 on the raw signals. The target is linear probe accuracy >= 0.90.
 That run trained for 1,152 s on this 2-core CPU machine while other jobs shared it; an earlier run of
 the same settings under another name gave the same figures in 620 s with the CPU to itself. So `make
-test` trains it for 5 epochs only, where the probe reached 0.855, against a target of 0.80 there.
+test` trains it for 2 epochs only, where the probe reached 0.854, against a target of 0.80 there.
 """
 
 from engine import Data, Model, Recipe
@@ -35,5 +35,5 @@ recipe = Recipe(
     targets={"linear_probe_accuracy": 0.90},
 )
 
-# The full run takes about 10 minutes; the catalog test trains 5 epochs and holds it to what they reached.
-test_budget = {"overrides": {"epochs": 5}, "targets": {"linear_probe_accuracy": 0.80}}
+# The full run takes about 10 minutes; the catalog test trains 2 epochs and holds it to what they reached.
+test_budget = {"overrides": {"epochs": 2}, "targets": {"linear_probe_accuracy": 0.80}}
