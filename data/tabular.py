@@ -136,8 +136,10 @@ class FeatureSpaceStep(Step):
             elif kind == "integer_categorical":
                 values[column] = series.fillna(-1).to_numpy(dtype="int64")
             else:
-                text = series.astype(object).where(series.notna(), MISSING_TEXT)
-                values[column] = np.asarray(text.to_numpy(dtype=object), dtype=str).astype(object)
+                text = series.astype(object).where(series.notna(), MISSING_TEXT).to_numpy(dtype=object)
+                if pandas.api.types.infer_dtype(text, skipna=False) != "string":  # numbers or flags among text
+                    text = np.asarray(text, dtype=str).astype(object)
+                values[column] = text
         return values
 
     def fit(self, features, targets, task):

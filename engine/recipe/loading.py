@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import importlib
-import json
 import pkgutil
 from pathlib import Path
 
 import recipes
+from common.json_files import read_json_object
 from common.references import absolute_reference, import_file, is_reference
 from engine.errors import RecipeError, suggestion
 from engine.recipe.schema import Recipe
@@ -117,13 +117,7 @@ def _make_references_absolute(config: dict, folder: Path) -> None:
 def _load_json(path: Path) -> Recipe:
     if not path.is_file():
         raise RecipeError(f"Recipe file {str(path)!r} does not exist.")
-    try:
-        config = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise RecipeError(f"{str(path)!r} is not a readable JSON recipe: {error}") from None
-    if not isinstance(config, dict):
-        raise RecipeError(f"{str(path)!r} must hold a JSON object (a saved recipe).")
-    recipe = saved_recipe(config)
+    recipe = saved_recipe(read_json_object(path, RecipeError, "JSON recipe", "a saved recipe"))
     recipe.name = recipe.name or path.parent.parent.name or path.stem
     return recipe
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import keras
 
+from common.json_files import read_json_object
 from engine.errors import RecipeError
 from engine.run.keras_objects import custom_objects
 
@@ -21,11 +21,6 @@ def load_run_model(folder: str | Path) -> keras.Model:
     for name in ("recipe.json", "model.keras"):
         if not (folder / name).is_file():
             raise RecipeError(f"{folder} has no {name}; pass the folder of a finished run, runs/<recipe>/<run>.")
-    try:
-        recipe_config = json.loads((folder / "recipe.json").read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise RecipeError(f"{folder / 'recipe.json'} is not a readable recipe: {error}") from None
-    if not isinstance(recipe_config, dict):
-        raise RecipeError(f"{folder / 'recipe.json'} must hold a JSON object (a saved recipe).")
+    recipe_config = read_json_object(folder / "recipe.json", RecipeError, "recipe", "a saved recipe")
     return keras.saving.load_model(folder / "model.keras", custom_objects=custom_objects(recipe_config),
                                    safe_mode=True)

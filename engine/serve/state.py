@@ -14,7 +14,6 @@ again from the recipe's data with the recipe's seed, which is what training did 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ import numpy as np
 
 import data
 from common.errors import UserError, suggestion
+from common.json_files import read_json_object
 from data.preprocessing import Impute, OneHotLabels, Rescale, Reshape, Standardize, StandardizeTargets
 from data.tabular import FeatureSpaceStep
 
@@ -122,13 +122,7 @@ def load_served(name: str | Path) -> Served:
 
 
 def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        value = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ServeError(f"{path} is not readable JSON: {error}") from None
-    if not isinstance(value, dict):
-        raise ServeError(f"{path} must hold a JSON object.")
-    return value
+    return read_json_object(path, ServeError)
 
 
 def check_finished(folder: Path) -> dict[str, Any]:
