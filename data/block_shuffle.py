@@ -1,8 +1,8 @@
 """A seeded shuffle buffer that moves rows a block at a time, for tables streamed from their files.
 
-tf.data's `shuffle` handles one element at a time, and at a few microseconds each it caps a
-table's pipeline near a hundred thousand rows a second on two cores: below what even a small
-MLP consumes. `shuffled_blocks` gives the same kind of order with NumPy on whole blocks: a pool
+tf.data's `shuffle` handles one element at a time: on this project's 2-core machine a row-level
+shuffle of 200,000 rows held in memory gave about 4,500 batches of 64 a second, under ten times
+what a small MLP consumes. `shuffled_blocks` gives the same kind of order with NumPy on whole blocks: a pool
 holds at most `capacity` rows; each incoming block's rows take the places of as many rows drawn
 at random from the pool (without replacement), which leave in the order drawn; when the blocks
 end, the pool leaves in a random permutation. A split that fits in the pool therefore comes out

@@ -17,8 +17,8 @@ epoch; "memory"; "none"; or a file path prefix for tf.data's file cache (its fil
 long as the process and are removed when it ends).
 
 A table that is read afresh each epoch (no cache) does not go row by row through tf.data, which
-would cost more per row than a small model spends on it: its chunks are parsed by pandas (a chunk
-ahead, on another thread), shuffled a block at a time (`data.block_shuffle`), encoded by the
+would cost more per row than a small model spends on it: its chunks are parsed by pandas,
+shuffled a block at a time (`data.block_shuffle`), encoded by the
 fitted FeatureSpace inside the tf.data graph in parallel, and cut into batches (`rebatch`).
 """
 
@@ -35,7 +35,6 @@ import numpy as np
 import pandas
 import tensorflow as tf
 
-from common.read_ahead import read_ahead
 from data.block_shuffle import row_bytes, shuffled_blocks
 from data.errors import DataError
 
@@ -112,7 +111,7 @@ class TableReader:
         """(positions in `keys`, a chunk of the file, the rows of it that `keys` names) for each chunk
         that holds some of those rows."""
         start = 0
-        for chunk in read_ahead(table_chunks(self.path, self.kind, list(self.dtypes), self.dtypes)):
+        for chunk in table_chunks(self.path, self.kind, list(self.dtypes), self.dtypes):
             low, high = np.searchsorted(keys, [start, start + len(chunk)])
             if high > low:
                 yield slice(low, high), chunk, keys[low:high] - start

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from common.read_ahead import read_ahead
 from data.block_shuffle import row_bytes, shuffled_blocks
 
 
@@ -53,16 +52,3 @@ def test_a_smaller_pool_mixes_rows_only_within_its_reach():
 def test_row_bytes_counts_every_array_and_text_at_a_fixed_size():
     block = (np.zeros((3, 4), "float32"), np.zeros(3, "int64"), np.array(["a", "b", "c"], dtype=object))
     assert row_bytes(block) == 16 + 8 + 64
-
-
-def test_read_ahead_keeps_order_and_raises_a_failure_in_place():
-    assert list(read_ahead(iter(range(50)), depth=3)) == list(range(50))
-
-    def failing():
-        yield 1
-        raise ValueError("broken chunk")
-
-    reader = read_ahead(failing())
-    assert next(reader) == 1
-    with pytest.raises(ValueError, match="broken chunk"):
-        next(reader)
