@@ -12,12 +12,12 @@ whole epochs, each iterated inside TensorFlow by a traced `Dataset.reduce`, afte
 epoch) against a small model's training steps (`train_on_batch`) on the same batches held in
 memory: a small CNN for images, a small MLP for tables.
 
-Goals (exit status 1 when one is missed): peak memory at 10x at most 1.2 times that at 1x
-(both sources), and the image pipeline at least 10 times faster than the CNN consumes
-batches. The table's ratio to its MLP is printed but not a goal yet. Its chunks are parsed by
-pandas in Python, and a split that fits in the shuffle pool (the 1x table: 35,000 rows) is
-parsed whole before its first batch leaves, so each epoch pays parsing and encoding one after
-the other: about 0.15 s for 547 batches, where an MLP step on 64 rows takes about a millisecond.
+Goals (exit status 1 when one is missed): peak memory at 10x at most 1.2 times that at 1x, and
+the pipeline at least 10 times faster than its model consumes batches, for both sources at both
+sizes. The table is the hard case: an MLP step on 64 rows takes about a millisecond, and a split
+that fits in the shuffle pool (the 1x table: 35,000 rows) must be parsed whole before its first
+batch leaves; the next epoch's reading therefore begins on a thread while this one's batches
+leave (`data.read_ahead`).
 """
 
 from __future__ import annotations
@@ -185,7 +185,7 @@ def report(results: dict, made: dict) -> int:
               f"{row['pipeline'] / row['model']:.1f}x"] for (source, scale), row in results.items()]
     print("\n".join(markdown_table(header, cells)))
     print(f"\nCPU: {describe_cpu()}; batch {BATCH}; streamed with cache=\"none\"; model: a 3-layer CNN (images), "
-          "a 2-layer MLP (csv, ratio for information only).")
+          "a 2-layer MLP (csv).")
     missed = []
     for source in ("image_folder", "csv"):
         growth = results[(source, SCALES[-1])]["peak_mib"] / results[(source, SCALES[0])]["peak_mib"]
@@ -193,7 +193,7 @@ def report(results: dict, made: dict) -> int:
         if growth > RSS_LIMIT:
             missed.append(f"{source} memory grows {growth:.2f}x")
     for (source, scale), row in results.items():
-        if source == "image_folder" and row["pipeline"] / row["model"] < REQUIRED_RATIO:
+        if row["pipeline"] / row["model"] < REQUIRED_RATIO:
             missed.append(f"{source} {scale}x pipeline only {row['pipeline'] / row['model']:.1f}x the model")
     print("goals met" if not missed else "goals missed: " + "; ".join(missed))
     return 1 if missed else 0

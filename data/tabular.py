@@ -25,6 +25,7 @@ import pandas
 from keras import ops
 
 from data.errors import DataError
+from data.feature_arrays import ArrayEncoder
 from data.preprocessing import Step, register_step
 
 MISSING_TEXT = "(missing)"
@@ -189,12 +190,12 @@ class FeatureSpaceStep(Step):
         if not stream.is_raw_table():
             raise DataError("Preprocessing step 'feature_space' needs a table source (csv, parquet), first in "
                             "data.preprocessing.")
-        # Each chunk of rows is encoded as it is read, eagerly as in memory: the same arithmetic
-        # (a tf.data graph would rewrite x / sqrt(v) into x * rsqrt(v), off by a rounding).
-        # A table read afresh each epoch (no cache) may instead be encoded in its tf.data graph, in
-        # parallel with the reading: `encoder`, whose floats may differ from these in a last bit.
-        encoder = (self.columns, self.feature_space)
-        return stream.with_columns(lambda frame: self.transform(frame, None)[0], encoder).filled(), targets
+        # Each chunk of rows is encoded as it is read, by NumPy doing the FeatureSpace's own arithmetic
+        # (data.feature_arrays: the same floats to the bit, without a string tensor per text value).
+        encoder = ArrayEncoder.of(self.feature_space)
+        if encoder is None:
+            return stream.with_columns(lambda frame: self.transform(frame, None)[0]).filled(), targets
+        return stream.with_columns(lambda frame: encoder(self.columns(frame))).filled(), targets
 
     def describe(self):
         kinds = {kind: [column for column, found in self.kinds.items() if found == kind]

@@ -1,0 +1,62 @@
+"""`data.read_ahead.ReadAhead`: every pass gives the blocks a fresh read gives, the next one begun ahead."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from data.read_ahead import ReadAhead
+
+
+class CountedTable:
+    """Blocks of 10 rows (numbers and labels), counting the blocks read and the threads reading them."""
+
+    def __init__(self, blocks: int = 6, fail_from_pass: int | None = None):
+        self.count, self.fail_from_pass = blocks, fail_from_pass
+        self.passes, self.read, self.threads = 0, 0, set()
+
+    def blocks(self):
+        self.passes += 1
+        if self.fail_from_pass is not None and self.passes >= self.fail_from_pass:
+            raise OSError("the table file went away")
+        for index in range(self.count):
+            self.read += 1
+            self.threads.add(threading.current_thread().name)
+            rows = np.arange(10 * index, 10 * index + 10)
+            yield rows, rows % 3
+
+
+def flat(blocks) -> list:
+    return [(int(row), int(label)) for rows, labels in blocks for row, label in zip(rows, labels, strict=True)]
+
+
+def test_every_pass_gives_the_same_blocks_and_the_next_opening_is_read_on_a_thread():
+    table = CountedTable()
+    ahead = ReadAhead(table.blocks, rows=25)
+    expected = flat(CountedTable().blocks())
+    first = flat(ahead.blocks())
+    assert first == expected
+    ahead._next.result()  # the thread begun when the first pass ended
+    assert table.read == 6 + 3, "the next pass's opening: 25 rows, three blocks of 10, and no more"
+    assert "table-read-ahead" in table.threads
+    for _ in range(3):
+        assert flat(ahead.blocks()) == expected
+
+
+def test_a_pass_left_unfinished_begins_no_read_ahead():
+    table = CountedTable()
+    ahead = ReadAhead(table.blocks, rows=100)
+    passing = ahead.blocks()
+    next(passing)
+    passing.close()
+    assert ahead._next is None and table.read == 1
+    assert flat(ahead.blocks()) == flat(CountedTable().blocks())
+
+
+def test_an_error_while_reading_ahead_reaches_the_pass_that_needed_those_blocks():
+    ahead = ReadAhead(CountedTable(fail_from_pass=2).blocks, rows=100)
+    assert len(flat(ahead.blocks())) == 60
+    with pytest.raises(OSError, match="went away"):
+        list(ahead.blocks())
