@@ -47,6 +47,10 @@ def pipeline(features, targets, batch_size: int, seed: int, shuffle: bool, augme
     if augment is not None:
         dataset = dataset.map(lambda x, y: (augment(x, training=True), y), num_parallel_calls=tf.data.AUTOTUNE,
                               deterministic=True)
+    else:  # nothing for tf.data's autotuning to tune, as the engine's pipeline does (data.pipeline)
+        options = tf.data.Options()
+        options.autotune.enabled = False
+        dataset = dataset.with_options(options)
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 

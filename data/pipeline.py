@@ -29,6 +29,12 @@ def make_dataset(
     `batch_size` is the global batch (per-replica batch x replicas): under a distribution
     strategy Keras splits each batch across the replicas. `augment` (training pipelines only)
     maps each batch through random layers in training mode, in parallel.
+
+    Arrays batched without augmentation leave tf.data's autotuning model nothing to tune (prefetch
+    sizes its buffer without it), and that model costs time at each iterator, so at each epoch; it is
+    turned off for them. On this project's 2-core machine `breast_cancer_mlp`'s epochs (12 steps and a
+    validation pass) took 30-37 ms at the median with it, a fifth of them over 50 ms, and 22-31 ms
+    without it, none over 50 ms (three runs of 40 epochs each way, 2026-11-23).
     """
     if isinstance(features, Stream):
         dataset = features.labelled_batches(targets, batch_size, shuffle, seed)
@@ -42,4 +48,6 @@ def make_dataset(
                               deterministic=True)
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    if augment is None and not isinstance(features, Stream):
+        options.autotune.enabled = False
     return dataset.with_options(options).prefetch(tf.data.AUTOTUNE)

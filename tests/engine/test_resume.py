@@ -333,3 +333,33 @@ def test_backups_are_written_after_the_first_epoch_at_the_end_and_once_the_inter
     saved.clear()
     model.fit(features, targets, epochs=3, verbose=0, callbacks=[Counted(tmp_path, interval=0)])
     assert saved == [(1, False), (2, False), (3, False), (3, True)]
+
+
+def test_history_rows_are_appended_and_the_file_is_rewritten_when_it_must_change(tmp_path):
+    from engine.run.resume import EpochLog
+
+    path = tmp_path / "history.csv"
+
+    def rewritten() -> str:
+        copy = tmp_path / "copy.csv"
+        log.write(copy)
+        return copy.read_text()
+
+    path.write_text("epoch,seconds,loss\n1,0.1,9.0\n2,0.1,8.0\n3,0.1,7.0\n")  # a resumed run's file, past its backup
+    log = EpochLog(path, rows=[{"epoch": 1, "seconds": 0.1, "loss": 9.0}])
+    log.on_epoch_end(1, {"loss": 0.5})  # rewritten: this process had not written the file yet
+    assert path.read_text() == rewritten() and epochs_in(tmp_path) == [1, 2]
+    stamp = path.stat().st_ino
+    log.on_epoch_end(2, {"loss": 0.25})  # appended: same columns, one more row
+    assert path.stat().st_ino == stamp and path.read_text() == rewritten()
+    log.on_epoch_end(3, {"loss": 0.125, "val_loss": 0.5})  # a new column: rewritten with it
+    assert path.read_text() == rewritten() and path.read_text().startswith("epoch,seconds,loss,val_loss\n")
+    log.on_epoch_end(1, {"loss": 1.0, "val_loss": 1.0})  # epoch 2 again: the rows after it go
+    assert path.read_text() == rewritten() and epochs_in(tmp_path) == [1, 2]
+
+
+def test_resuming_drops_a_history_row_cut_short_by_a_kill(tmp_path):
+    from engine.run.resume import _history_rows
+
+    (tmp_path / "history.csv").write_text("epoch,seconds,loss\n1,0.1,0.9\n2,0.1,0.8\n1")
+    assert [row["epoch"] for row in _history_rows(tmp_path, 2, "runs/x")] == [1, 2]

@@ -10,6 +10,7 @@ import sys
 
 import keras
 import pytest
+import tensorflow as tf
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.plugins.hparams import metadata as hparams_metadata
 from tensorboard.plugins.hparams import plugin_data_pb2
@@ -107,6 +108,18 @@ def test_tensorboard_logs_hold_scalars_recipe_text_and_hparams(finished_run):
     assert "epoch_learning_rate" in train_tags
     losses = _accumulator(logs / "train").Tensors("epoch_loss")
     assert [event.step for event in losses] == [0, 1]
+    # Each value under its own tag and step (all of an epoch's scalars go out in one compiled call).
+    with open(folder / "history.csv") as handle:
+        history = list(csv.DictReader(handle))
+    validation = _accumulator(logs / "validation")
+    for accumulator, tag, column in ((_accumulator(logs / "train"), "epoch_loss", "loss"),
+                                     (_accumulator(logs / "train"), "epoch_learning_rate", "learning_rate"),
+                                     (validation, "epoch_accuracy", "val_accuracy"),
+                                     (validation, "evaluation_loss_vs_iterations", "val_loss")):
+        logged = [float(tf.make_ndarray(event.tensor_proto)) for event in accumulator.Tensors(tag)]
+        assert logged == pytest.approx([float(row[column]) for row in history], rel=1e-6), tag
+    iterations = [event.step for event in validation.Tensors("evaluation_loss_vs_iterations")]
+    assert iterations[0] > 0 and iterations[1] == 2 * iterations[0], "steps: the optimizer's iterations"
 
     top = _accumulator(logs)
     assert "recipe" in top.PluginTagToContent("text")
