@@ -5,13 +5,16 @@
 For each recipe (default: a CNN on images, an MLP on a table and a 1-D CNN on sequences), the engine
 (`run_recipe`, everything a run writes) and the hand-written script of benchmarks.handwritten (same
 zoo model, split, batch, optimizer, callbacks and tf.data pipeline) train in this process, one after
-the other, five times each in alternation, for 20 epochs unless --epochs says otherwise.
-Steady-state seconds per epoch: the median period from one epoch's start to the next (every callback's
-end-of-epoch work included) over epochs 2 to N of all five repetitions pooled (on this shared 2-core
-machine one repetition's median moves by 5%). Then each arm once more as a command of its own, timed
+the other, five times each, which one goes first alternating (short epochs get more repetitions: as
+many as give each arm MEASURED_SECONDS of measured epochs, at most 25), for 20 epochs unless --epochs
+says otherwise; Keras's session is cleared after each. Steady-state seconds per epoch: the median
+period from one epoch's start to the next (every callback's end-of-epoch work included) over epochs 2
+to N of all repetitions pooled. On this shared 2-core machine epochs drift between slow and fast
+phases lasting about half a second, in both arms: one repetition of breast_cancer_mlp (30 ms epochs)
+gave engine / script medians from 0.8 to 1.5. Then each arm once more as a command of its own, timed
 from start to exit (import, data, training, evaluation and, for the engine, the report), with the
-engine's fixed costs measured one by one. Both arms run TensorFlow's deterministic ops from the same seed, so their
-test metrics must agree.
+engine's fixed costs measured one by one. Both arms run TensorFlow's deterministic ops from the same
+seed, so their test metrics must agree.
 
 Exit status 1 when a steady-state ratio (engine / script) exceeds 1.05 or test metrics differ by more
 than 1e-6.
@@ -22,6 +25,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -29,6 +33,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import keras
 
 from benchmarks.clock import BUILT, EngineClock, EpochClock
 from benchmarks.handwritten import SCRIPTS
@@ -39,6 +45,8 @@ from engine.run.training import run_recipe
 
 DEFAULT = tuple(SCRIPTS)
 REPETITIONS = 5
+MAX_REPETITIONS = 25
+MEASURED_SECONDS = 12.0
 LIMIT_RATIO = 1.05
 GOAL_RATIO = 1.02
 END_TO_END_GOAL = 1.5
@@ -50,7 +58,8 @@ def engine_arm(name: str, epochs: int, runs: str) -> tuple[list[float], dict]:
     recipe = load_recipe(name)
     recipe = dataclasses.replace(recipe, epochs=epochs, callbacks=[EngineClock, *recipe.callbacks])
     result = run_recipe(recipe, runs_dir=runs, console=lambda line: None, verbose=0)
-    return BUILT[-1].periods(), result.metrics["test"]
+    periods = BUILT.pop().periods()  # and the clock goes, with the model it holds
+    return periods, result.metrics["test"]
 
 
 def script_arm(name: str, epochs: int) -> tuple[list[float], dict]:
@@ -95,9 +104,19 @@ def fixed_costs(name: str, runs: str) -> dict[str, float]:
 def compare(name: str, epochs: int | None, runs: str) -> dict:
     epochs = epochs or load_recipe(name).epochs
     script, engine = [], []
-    for _ in range(REPETITIONS):
-        script.append(script_arm(name, epochs))
-        engine.append(engine_arm(name, epochs, runs))
+    repetitions = REPETITIONS
+    while len(script) < repetitions:
+        # Which arm goes first alternates: in an A/A test the second of two runs of the same arm was 4-9%
+        # slower than the first (breast_cancer_mlp, 10 pairs), a bias that would always fall on one arm.
+        for arm in ("script", "engine")[:: 1 if len(script) % 2 == 0 else -1]:
+            if arm == "script":
+                script.append(script_arm(name, epochs))
+            else:
+                engine.append(engine_arm(name, epochs, runs))
+            keras.backend.clear_session(free_memory=True)
+        # Short epochs get more repetitions: at least MEASURED_SECONDS of them per arm, in all.
+        measured = sum(sum(periods[1:]) for periods, _ in script) / len(script)
+        repetitions = min(MAX_REPETITIONS, max(REPETITIONS, math.ceil(MEASURED_SECONDS / max(measured, 1e-9))))
     # Epochs 2 to N of every repetition, pooled: the median resists the machine's other work.
     script_epoch = statistics.median([period for periods, _ in script for period in periods[1:]])
     engine_epoch = statistics.median([period for periods, _ in engine for period in periods[1:]])
@@ -108,7 +127,8 @@ def compare(name: str, epochs: int | None, runs: str) -> dict:
     count = str(epochs)
     script_wall = timed_command([sys.executable, "-m", "benchmarks.handwritten", name, count])
     engine_wall = timed_command([sys.executable, "-m", "engine", "recipe", name, f"epochs={count}", "--runs-dir", runs])
-    return {"recipe": name, "epochs": f"{script_epochs} / {engine_epochs}", "script": script_epoch,
+    return {"recipe": name, "epochs": f"{script_epochs} / {engine_epochs}", "repetitions": len(script),
+            "script": script_epoch,
             "engine": engine_epoch, "ratio": engine_epoch / script_epoch, "script_wall": script_wall,
             "engine_wall": engine_wall, "wall_ratio": engine_wall / script_wall, "difference": difference,
             "metrics": {key: (float(script_test[key]), float(engine_test[key])) for key in shared},
@@ -117,10 +137,10 @@ def compare(name: str, epochs: int | None, runs: str) -> dict:
 
 def print_tables(rows: list[dict]) -> None:
     print(f"CPU: {describe_cpu()}\n")
-    header = ["recipe", "epochs (script / engine)", "script s/epoch", "engine s/epoch", "ratio",
+    header = ["recipe", "epochs (script / engine)", "repetitions", "script s/epoch", "engine s/epoch", "ratio",
               "script wall s", "engine wall s", "wall ratio", "test metrics (script / engine)"]
-    cells = [[f"`{row['recipe']}`", row["epochs"], f"{row['script']:.4f}", f"{row['engine']:.4f}",
-              f"{row['ratio']:.3f}", f"{row['script_wall']:.1f}", f"{row['engine_wall']:.1f}",
+    cells = [[f"`{row['recipe']}`", row["epochs"], str(row["repetitions"]), f"{row['script']:.4f}",
+              f"{row['engine']:.4f}", f"{row['ratio']:.3f}", f"{row['script_wall']:.1f}", f"{row['engine_wall']:.1f}",
               f"{row['wall_ratio']:.2f}", "; ".join(f"{key} {pair[0]:.6f} / {pair[1]:.6f}"
                                                   for key, pair in row["metrics"].items())] for row in rows]
     print("\n".join(markdown_table(header, cells)))
