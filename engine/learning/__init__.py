@@ -33,7 +33,7 @@ KINDS: dict[str, Learning] = {
     "supervised": Learning("supervised", supervised.train, supervised.assess),
     # Trained as supervised learning is, each input its own target (engine.run.building.make_datasets).
     "unsupervised": Learning("unsupervised", supervised.train, unsupervised.assess, unsupervised.check,
-                             unsupervised.check_prepared, unsupervised.callbacks),
+                             unsupervised.check_prepared, unsupervised.callbacks, labelled=False),
     # An agent in a Gymnasium environment: no dataset, its own loop, record and report.
     "reinforcement": Learning("reinforcement", reinforcement.train, reinforcement.assess, reinforcement.check,
                               prepare=reinforcement.prepare, build=reinforcement.build, record=reinforcement.record),

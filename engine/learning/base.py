@@ -35,6 +35,9 @@ class Learning:
     check: Callable[..., None] = lambda recipe: None  # refuses what this kind cannot use, before the data
     check_built: Callable[..., None] = lambda plan: None  # refuses what only the data and model can tell
     callbacks: Callable[..., list] = lambda recipe, model, prepared: []  # added to the recipe's callbacks
+    # False for a kind that never reads the labels (unsupervised): each input is its own target, the splits
+    # ignore `data.stratify`, the output layer is the model's own, and no state for predict/export is saved.
+    labelled: bool = True
     # A kind without a dataset (reinforcement: an environment) prepares, builds and records its own way;
     # None keeps the engine's: data.prepare, the recipe's compiled model, engine.run.record.record.
     prepare: Callable[..., Any] | None = None  # (recipe) -> what stands for the data (plan.prepared)

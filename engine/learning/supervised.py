@@ -20,7 +20,7 @@ from engine.report import assessment
 from engine.report.cost import EpochTimer
 from engine.report.diagnosis import DivergenceStop, uninformed_loss
 from engine.report.tensorboard_logs import keras_callback
-from engine.run.building import make_datasets, unfreeze_for_fine_tuning
+from engine.run.building import learning_of, make_datasets, unfreeze_for_fine_tuning
 from engine.run.plan import Plan
 from engine.run.resume import EpochBackup, EpochLog, Resume, restore
 
@@ -63,7 +63,7 @@ def _fit_phases(plan: Plan, added: dict, folder: Path | None, resume: Resume | N
 
     `schedule(epoch)`, when given (a curriculum, engine.learning.curriculum), is the training data from that
     epoch on and its steps per epoch, in place of the shuffled training split."""
-    datasets = make_datasets(plan.prepared, plan.global_batch, plan.recipe.seed, plan.recipe.kind)
+    datasets = make_datasets(plan.prepared, plan.global_batch, plan.recipe.seed, learning_of(plan.recipe).labelled)
     # TerminateOnNaN ends a NaN loss at once; DivergenceStop a loss that blows up while finite.
     callbacks = [*plan.callbacks, keras.callbacks.TerminateOnNaN(), added["divergence"], added["timer"]]
     callbacks += [added["tensorboard"], added["log"], added["backup"]] if folder else [added["log"]]
@@ -107,7 +107,7 @@ def train(plan: Plan, folder: Path | None, resume: Resume | None, console, verbo
     started = time.perf_counter()
     _fit_phases(plan, added, folder, resume, console, verbose, schedule)
     seconds = time.perf_counter() - started
-    datasets = make_datasets(plan.prepared, plan.global_batch, plan.recipe.seed, plan.recipe.kind)
+    datasets = make_datasets(plan.prepared, plan.global_batch, plan.recipe.seed, learning_of(plan.recipe).labelled)
     metrics = {split: plan.model.evaluate(datasets[split], return_dict=True, verbose=0)
                for split in ("test", "validation")}
     metrics = {split: {name: float(value) for name, value in values.items()} for split, values in metrics.items()}

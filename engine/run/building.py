@@ -27,11 +27,18 @@ def check_resolved(resolved: dict[str, Any]) -> None:
     check_numbers(resolved)
 
 
+def learning_of(recipe: Recipe):
+    """The recipe's kind of learning (engine.learning.kind_of): what it trains and how the data serves it."""
+    from engine import learning  # imported here: each kind's module uses this one
+
+    return learning.kind_of(recipe)
+
+
 def prepare_data(recipe: Recipe) -> data.Prepared:
     """The splits a resolved recipe trains and is tested on, exactly as a run prepares them."""
     spec = recipe.data
-    # Unsupervised learning does not read the labels even to split: shuffled labels give the same splits.
-    stratify = spec.stratify and recipe.kind == "supervised"
+    # A kind without labels does not read them even to split: shuffled labels give the same splits.
+    stratify = spec.stratify and learning_of(recipe).labelled
     prepared = data.prepare(spec.source, spec.args, validation_split=spec.validation_split,
                             test_split=spec.test_split, stratify=stratify, preprocessing=spec.preprocessing,
                             seed=recipe.seed, train_per_class=spec.train_per_class, label_noise=spec.label_noise)
@@ -109,7 +116,7 @@ def build_model(recipe: Recipe, prepared: data.Prepared,
     """The recipe's model, compiled under `strategy`, and a description of its output layer."""
     loss = build_loss(recipe.loss)
     metrics = build_metrics(recipe.metrics)
-    output = output_layer(loss, prepared, recipe.model.args) if recipe.kind == "supervised" else \
+    output = output_layer(loss, prepared, recipe.model.args) if learning_of(recipe).labelled else \
         {"units": None, "activation": recipe.model.args.get("output_activation", "the model's own")}
     with strategy.scope():
         with precision_policy(recipe.precision):
@@ -124,12 +131,13 @@ def build_model(recipe: Recipe, prepared: data.Prepared,
 
 
 def make_datasets(prepared: data.Prepared, global_batch: int, seed: int,
-                  kind: str = "supervised") -> dict[str, tf.data.Dataset]:
+                  labelled: bool = True) -> dict[str, tf.data.Dataset]:
     """train (shuffled, augmented if the recipe says so), validation and test pipelines with the global batch.
 
-    For the unsupervised kind every input is its own target: the labels are never in a batch.
+    Without `labelled` (a kind that learns without labels) every input is its own target: the labels are
+    never in a batch.
     """
-    pairs = {name: (features, features if kind == "unsupervised" else targets)
+    pairs = {name: (features, targets if labelled else features)
              for name, (features, targets) in prepared.splits.items()}
     return {
         name: data.pipeline.make_dataset(*pairs[name], global_batch, shuffle=(name == "train"), seed=seed,

@@ -22,7 +22,7 @@ from engine.distribute.strategy import Chosen, choose_strategy
 from engine.recipe import hp
 from engine.recipe.resolve import collect_ranges, resolve
 from engine.recipe.schema import Recipe
-from engine.run.building import build_model, check_fine_tune, check_model, check_resolved, prepare_data
+from engine.run.building import build_model, check_fine_tune, check_model, check_resolved, learning_of, prepare_data
 from engine.run.keras_objects import build_callbacks
 from engine.run.run_folder import check_recipe_name
 from engine.run.speed import check_hardware, set_op_determinism
@@ -79,33 +79,27 @@ def plan_recipe(recipe: Recipe, values: dict[str, Any] | None = None,
     check_resolved(resolved.to_dict())
     check_fine_tune(resolved)
     check_model(resolved)
-    _kind(resolved).check(resolved)
+    learning_of(resolved).check(resolved)
     if check is not None:
         check(resolved)
     chosen = choose_strategy(resolved.strategy, resolved.replicas)
     check_hardware(resolved.precision, chosen.name)
     keras.utils.set_random_seed(resolved.seed)
     set_op_determinism(resolved.jit_compile)
-    prepared = (_kind(resolved).prepare or prepare_data)(resolved)
+    prepared = (learning_of(resolved).prepare or prepare_data)(resolved)
     return Plan(resolved, ranges, hp.active_values(list(ranges.values()), values), prepared, chosen)
 
 
 def build(plan: Plan) -> Plan:
     """The recipe's model, compiled under the plan's strategy, and its callbacks."""
-    if _kind(plan.recipe).build is not None:
-        _kind(plan.recipe).build(plan)
+    kind = learning_of(plan.recipe)
+    if kind.build is not None:
+        kind.build(plan)
         return plan
     plan.model, plan.output = build_model(plan.recipe, plan.prepared, plan.chosen.strategy)
-    kind = _kind(plan.recipe)
     kind.check_built(plan)
     plan.callbacks = [*build_callbacks(plan.recipe.callbacks), *kind.callbacks(plan.recipe, plan.model, plan.prepared)]
     return plan
-
-
-def _kind(recipe: Recipe):
-    from engine import learning  # imported here: each kind's module uses Plan
-
-    return learning.kind_of(recipe)
 
 
 def versions() -> dict[str, str]:

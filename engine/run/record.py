@@ -21,6 +21,7 @@ from engine.report.assessment import Assessment
 from engine.report.run_report import classification_report_markdown, render_report
 from engine.report.tensorboard_logs import write_pictures, write_run_summaries
 from engine.report.time_to_target import time_to_target
+from engine.run.building import learning_of
 from engine.run.plan import Plan
 from engine.run.resume import LAST_GOOD, remove_backup
 from engine.run.run_folder import atomic_path, write_json, write_text
@@ -95,7 +96,7 @@ def _save_models(plan: Plan, folder: Path) -> None:
     if plan.prepared.feature_space is not None:  # a `feature_space` step: also a model that takes the raw columns
         with atomic_path(folder / "inference_model.keras") as temporary:
             end_to_end_model(plan.prepared.feature_space, plan.model).save(temporary)
-    if plan.recipe.kind == "supervised":  # what make predict and make export need to apply the preprocessing
+    if learning_of(plan.recipe).labelled:  # what make predict and make export need to apply the preprocessing
         save_state(folder, plan.prepared, plan.recipe.to_dict()["data"], plan.output)
 
 

@@ -35,7 +35,7 @@ from engine.recipe import hp
 from engine.recipe.resolve import collect_ranges, resolve
 from engine.recipe.schema import Recipe
 from engine.recipe.validation import check_numbers
-from engine.run.building import build_model, check_resolved, logged_metric_names, make_datasets
+from engine.run.building import build_model, check_resolved, learning_of, logged_metric_names, make_datasets
 from engine.run.keras_objects import build_callbacks
 from engine.run.plan import plan_recipe
 from engine.run.run_folder import write_json, write_text
@@ -165,7 +165,8 @@ class RecipeHyperModel(keras_tuner.HyperModel):
         if resolved.curriculum:  # the paced batches of engine.learning.curriculum, with the usual callbacks
             return curriculum.trial_fit(dataclasses.replace(resolved, seed=seed), model, self.prepared, self.chosen,
                                         [*build_callbacks(resolved.callbacks), *(callbacks or []), FailOnNaN()])
-        datasets = make_datasets(self.prepared, resolved.batch_size * self.chosen.replicas, seed, resolved.kind)
+        datasets = make_datasets(self.prepared, resolved.batch_size * self.chosen.replicas, seed,
+                                 learning_of(resolved).labelled)
         return model.fit(
             datasets["train"],
             validation_data=datasets["validation"],
