@@ -1,14 +1,15 @@
-"""The next epoch of a table begun on a thread while this one drains.
+"""Passes over a streamed table's blocks: kept when they fit in the shuffle pool, else begun ahead on a thread.
 
 A streamed table whose training split fits in the shuffle pool (`data.block_shuffle`) must be
-read whole before its first batch can leave, since any row may come first; without help each
-epoch would then wait for the whole file to be parsed before training on it. `ReadAhead` passes
-over a table's blocks many times: as soon as one pass has read its last block (the rows are in
-the pool and batches are leaving), a thread starts the next pass and reads its opening blocks,
-up to `rows` rows (the pool's capacity: what that pass needs before its first batch can leave),
-and holds them. The next pass takes those blocks, then goes on reading where the thread stopped.
-At most `rows` rows (and a block) are held beside the pool, and every pass gives the same blocks
-in the same order as reading from the start would.
+read whole before its first batch can leave, since any row may come first. The pool then holds
+every row of the split during each epoch, so `ReadAhead` keeps the blocks of a first pass that
+ended within `rows` rows (the pool's capacity) and gives them again to every later pass instead
+of parsing the same file again: peak memory stays what one epoch needs, and the blocks and their
+order are those a fresh read gives. A larger table is read afresh each pass: as soon as one pass
+has read its last block (the pool is full and batches are leaving), a thread starts the next
+pass and reads its opening blocks, up to `rows` rows (what that pass needs before its first
+batch can leave), and holds them. The next pass takes those blocks, then goes on reading where
+the thread stopped. At most `rows` rows (and a block) are held beside the pool.
 """
 
 from __future__ import annotations
@@ -48,19 +49,32 @@ class _Opening:
 
 
 class ReadAhead:
-    """Passes over `read()`'s blocks (tuples of arrays, rows first), each after the first begun ahead."""
+    """Passes over `read()`'s blocks (tuples of arrays, rows first): all of them kept when a pass holds
+    at most `rows` rows, otherwise each pass after the first begun ahead."""
 
     def __init__(self, read: Callable[[], Iterator[tuple]], rows: int):
         self.read, self.rows = read, max(1, int(rows))
         self._lock = threading.Lock()
         self._next: _Opening | None = None
+        self.kept: list[tuple] | None = None  # every block of a table that fits in `rows` rows
 
     def blocks(self) -> Iterator[tuple]:
-        """One pass: the blocks read ahead for it (if any), then the rest, read as needed."""
+        """One pass: the kept blocks, or those read ahead for it (if any) and then the rest, read as needed."""
+        if self.kept is not None:
+            yield from self.kept
+            return
         with self._lock:
             opening, self._next = self._next, None
         if opening is None:
-            yield from self.read()
+            given, held = [], 0
+            for block in self.read():
+                if held <= self.rows:
+                    given.append(block)
+                    held += len(block[0])
+                yield block
+            if held <= self.rows:
+                self.kept = given
+                return
         else:
             held, rest = opening.result()
             yield from held

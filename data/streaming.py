@@ -19,7 +19,10 @@ long as the process and are removed when it ends).
 A table that is read afresh each epoch (no cache) does not go row by row through tf.data, which
 would cost more per row than a small model spends on it: its chunks are parsed by pandas and
 encoded (a FeatureSpace's encoding by NumPy: `data.feature_arrays`), shuffled a block at a time
-(`data.block_shuffle`), and cut into batches by tf.data (`rebatch`).
+(`data.block_shuffle`), and cut into batches by tf.data (`rebatch`). A training split that fits
+in the shuffle pool is the one exception to "afresh": the pool holds all of its rows during each
+epoch anyway, so they are kept, encoded, after the first epoch and not parsed again
+(`data.read_ahead`), with no more memory at the peak than one epoch takes.
 """
 
 from __future__ import annotations
@@ -299,8 +302,9 @@ class Stream:
         The shuffle pool holds as many rows as a tf.data shuffle buffer of SHUFFLE_BYTES would.
         Each epoch draws its order from its own generator (seed, epoch number), so the same seed
         gives the same epochs; the order is not the one in-memory arrays get (their shuffle goes
-        row by row), which a split cached in memory keeps. Once an epoch has read its last rows,
-        the next one's first pool of rows is read on a thread (`data.read_ahead`).
+        row by row), which a split cached in memory keeps. A split that fits in the pool is read
+        once and its blocks kept; otherwise, once an epoch has read its last rows, the next one's
+        first pool of rows is read on a thread (`data.read_ahead`).
         """
         targets, sample = np.asarray(targets), self.element_spec
         example = (np.zeros((0, *sample.shape), sample.dtype.as_numpy_dtype), targets)
@@ -315,10 +319,13 @@ class Stream:
 
         spec = tuple(tf.TensorSpec((None, *np.shape(array)[1:]), _tf_dtype(array)) for array in example)
         batches = tf.data.Dataset.from_generator(epoch, output_signature=spec).rebatch(batch_size)
-        # Nothing here for tf.data's autotuning model to tune, and it costs time at each iterator (each
-        # epoch): on this project's 2-core machine, iterating 546 batches took 34 ms with it, 17 ms without.
+        # Nothing here for tf.data's autotuning model to tune, nor for its graph rewrites, and both cost
+        # time at each iterator (each epoch). On this project's 2-core machine, iterating 546 batches took
+        # 34 ms with autotuning, 17 ms without; a whole epoch of the streaming benchmark's 1x table
+        # (make_dataset's pipeline, 547 batches) took 64 ms at the median with the rewrites, 55 ms without.
         options = tf.data.Options()
         options.autotune.enabled = False
+        options.experimental_optimization.apply_default_optimizations = False
         batches = batches.with_options(options)
         return batches.apply(tf.data.experimental.assert_cardinality(-(-len(self) // batch_size)))
 

@@ -1,4 +1,5 @@
-"""`data.read_ahead.ReadAhead`: every pass gives the blocks a fresh read gives, the next one begun ahead."""
+"""`data.read_ahead.ReadAhead`: every pass gives the blocks a fresh read gives; a table that fits in the pool is
+read once and kept, a larger one has its next pass begun ahead."""
 
 from __future__ import annotations
 
@@ -45,6 +46,15 @@ def test_every_pass_gives_the_same_blocks_and_the_next_opening_is_read_on_a_thre
         assert flat(ahead.blocks()) == expected
 
 
+def test_a_table_that_fits_is_read_once_and_its_blocks_kept_for_every_pass():
+    table = CountedTable()
+    ahead = ReadAhead(table.blocks, rows=60)
+    expected = flat(CountedTable().blocks())
+    for _ in range(4):
+        assert flat(ahead.blocks()) == expected
+    assert table.passes == 1 and table.read == 6 and ahead._next is None
+
+
 def test_a_pass_left_unfinished_begins_no_read_ahead():
     table = CountedTable()
     ahead = ReadAhead(table.blocks, rows=100)
@@ -56,7 +66,7 @@ def test_a_pass_left_unfinished_begins_no_read_ahead():
 
 
 def test_an_error_while_reading_ahead_reaches_the_pass_that_needed_those_blocks():
-    ahead = ReadAhead(CountedTable(fail_from_pass=2).blocks, rows=100)
+    ahead = ReadAhead(CountedTable(fail_from_pass=2).blocks, rows=25)
     assert len(flat(ahead.blocks())) == 60
     with pytest.raises(OSError, match="went away"):
         list(ahead.blocks())
