@@ -42,9 +42,9 @@ def _engine_callbacks(plan: Plan, folder: Path | None, resume: Resume | None) ->
     rows = resume.rows if resume else []
     first_loss = float(rows[0]["loss"]) if rows else None
     features, train_targets = plan.prepared.splits["train"]
-    # The unsupervised kind trains here too, each input its own target (engine.learning.unsupervised).
-    task, train_targets = ("regression", features) if plan.recipe.kind == "unsupervised" else \
-        (plan.prepared.task, train_targets)
+    # A kind without labels trains here too, each input its own target (engine.learning.unsupervised).
+    task, train_targets = (plan.prepared.task, train_targets) if learning_of(plan.recipe).labelled else \
+        ("regression", features)
     tensorboard = keras_callback(folder / "logs") if folder else None
     return {
         "timer": EpochTimer(),
