@@ -9,13 +9,34 @@ order are those a fresh read gives. A larger table is read afresh each pass: as 
 has read its last block (the pool is full and batches are leaving), a thread starts the next
 pass and reads its opening blocks, up to `rows` rows (what that pass needs before its first
 batch can leave), and holds them. The next pass takes those blocks, then goes on reading where
-the thread stopped. At most `rows` rows (and a block) are held beside the pool.
+the thread stopped. Within a pass, each block is read on a thread while the one before it is
+shuffled and batched (`one_ahead`), so parsing overlaps tf.data's work on a second core. At most
+`rows` rows (and a block) are held beside the pool.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+
+def one_ahead(blocks: Iterator[tuple]) -> Iterator[tuple]:
+    """The items of `blocks`, the next one read on a thread while the caller uses this one.
+
+    An error in reading is raised here, in the caller's thread. A caller that stops early waits for
+    the one read under way, then `blocks` is closed.
+    """
+    end = object()
+    reader = ThreadPoolExecutor(1, thread_name_prefix="table-read")
+    try:
+        coming = reader.submit(next, blocks, end)
+        while (block := coming.result()) is not end:
+            coming = reader.submit(next, blocks, end)
+            yield block
+    finally:
+        reader.shutdown(wait=True)
+        getattr(blocks, "close", lambda: None)()
 
 
 class _Opening:
@@ -67,7 +88,7 @@ class ReadAhead:
             opening, self._next = self._next, None
         if opening is None:
             given, held = [], 0
-            for block in self.read():
+            for block in one_ahead(self.read()):
                 if held <= self.rows:
                     given.append(block)
                     held += len(block[0])
@@ -78,7 +99,7 @@ class ReadAhead:
         else:
             held, rest = opening.result()
             yield from held
-            yield from rest
+            yield from one_ahead(rest)
         with self._lock:
             if self._next is None:
                 self._next = _Opening(self.read, self.rows)

@@ -8,7 +8,7 @@ import threading
 import numpy as np
 import pytest
 
-from data.read_ahead import ReadAhead
+from data.read_ahead import ReadAhead, one_ahead
 
 
 class CountedTable:
@@ -61,7 +61,7 @@ def test_a_pass_left_unfinished_begins_no_read_ahead():
     passing = ahead.blocks()
     next(passing)
     passing.close()
-    assert ahead._next is None and table.read == 1
+    assert ahead._next is None and table.read == 2, "the first block, and the second read while it was used"
     assert flat(ahead.blocks()) == flat(CountedTable().blocks())
 
 
@@ -70,3 +70,28 @@ def test_an_error_while_reading_ahead_reaches_the_pass_that_needed_those_blocks(
     assert len(flat(ahead.blocks())) == 60
     with pytest.raises(OSError, match="went away"):
         list(ahead.blocks())
+
+
+def test_one_ahead_reads_on_a_thread_raises_errors_in_the_caller_and_closes_what_it_left():
+    table = CountedTable()
+    assert flat(one_ahead(table.blocks())) == flat(CountedTable().blocks())
+    assert table.threads == {name for name in table.threads if name.startswith("table-read")}
+
+    def failing():
+        yield from CountedTable(blocks=2).blocks()
+        raise OSError("a cut line")
+
+    with pytest.raises(OSError, match="cut line"):
+        list(one_ahead(failing()))
+    closed = []
+
+    def watched():
+        try:
+            yield from CountedTable().blocks()
+        finally:
+            closed.append(True)
+
+    passing = one_ahead(watched())
+    next(passing)
+    passing.close()
+    assert closed == [True]
