@@ -10,9 +10,11 @@ memory) and runs one training epoch of the pipeline `data.pipeline.make_dataset`
 reports its own peak resident memory. It then times the pipeline alone (batches per second over
 whole epochs, each iterated inside TensorFlow by a traced `Dataset.reduce`, after that warm-up
 epoch) against a small model's training steps (`train_on_batch`) on the same batches held in
-memory: a small CNN for images, a small MLP for tables. Each side runs for at least
-MEASURED_SECONDS (2 s): a single epoch of the 1x table lasts about 50 ms, and one slow epoch
-moved the ratio by half.
+memory: a small CNN for images, a small MLP for tables. Each side first runs for WARM_SECONDS
+(3 s) untimed, then the two take turns, three times, for at least MEASURED_SECONDS (3 s) each in
+all, so that the machine's drift falls on both alike: a single epoch of the 1x table
+lasts about 50 ms, and one slow epoch moved the ratio by half; the 1x image folder's first five
+epochs gave about 90 batches a second and the later ones about 130 (one process, 2026-11-23).
 
 Goals (exit status 1 when one is missed): peak memory at 10x at most 1.2 times that at 1x, and
 the pipeline at least 10 times faster than its model consumes batches, for both sources at both
@@ -26,6 +28,7 @@ opening rows on a thread while this one's batches leave (`data.read_ahead`).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import resource
@@ -51,7 +54,9 @@ REQUIRED_RATIO = 10.0
 MODEL_BATCHES = 100
 # Each side is timed over at least this long (whole epochs for the pipeline, passes over the held
 # batches for the model), so that one slow epoch or step does not decide the ratio.
-MEASURED_SECONDS = 2.0
+WARM_SECONDS = 3.0
+MEASURED_SECONDS = 3.0
+ROUNDS = 3
 
 
 # ---- generated data ---------------------------------------------------------------------------------
@@ -152,30 +157,40 @@ def measure(source: str, path: str) -> dict:
     batches = int(epoch())
     epoch_seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    # Whole epochs: each epoch's start (a shuffle pool filling before its first batch) counts as
-    # often as it does in training.
-    pipeline = rate(lambda: int(epoch()))
     held = [(tf.constant(x), tf.constant(y)) for x, y in dataset.take(MODEL_BATCHES).as_numpy_iterator()]
     model = small_model(source, prepared.input_shape, prepared.num_classes)
-    for x, y in held[:3]:
-        model.train_on_batch(x, y)
+    batches_held = itertools.cycle(held)
 
-    def steps() -> int:
-        for x, y in held:
-            model.train_on_batch(x, y)
-        return len(held)
+    def step() -> int:
+        model.train_on_batch(*next(batches_held))
+        return 1
 
-    training = rate(steps)
+    # Whole epochs: each epoch's start (a shuffle pool filling before its first batch) counts as
+    # often as it does in training.
+    pipeline, training = alternated([lambda: int(epoch()), step])
     return {"samples": len(features), "batches": batches, "epoch_seconds": epoch_seconds, "peak_mib": peak,
             "pipeline": pipeline, "model": training}
 
 
-def rate(run: Callable[[], int]) -> float:
-    """Batches per second of `run()` (which returns how many batches it gave), called until MEASURED_SECONDS."""
-    count, started = 0, time.perf_counter()
-    while (elapsed := time.perf_counter() - started) < MEASURED_SECONDS:
-        count += run()
-    return count / elapsed
+def alternated(sides: list[Callable[[], int]]) -> list[float]:
+    """Batches per second of each side's `run()` (which returns how many batches it gave).
+
+    Each side runs WARM_SECONDS untimed; then the sides take turns, ROUNDS times, each turn lasting
+    at least MEASURED_SECONDS / ROUNDS, so that the machine's drift over the measurement falls on
+    both sides alike.
+    """
+    for run in sides:
+        started = time.perf_counter()
+        while time.perf_counter() - started < WARM_SECONDS:
+            run()
+    counts, seconds = [0] * len(sides), [0.0] * len(sides)
+    for _ in range(ROUNDS):
+        for index, run in enumerate(sides):
+            started = time.perf_counter()
+            while (elapsed := time.perf_counter() - started) < MEASURED_SECONDS / ROUNDS:
+                counts[index] += run()
+            seconds[index] += elapsed
+    return [count / elapsed for count, elapsed in zip(counts, seconds, strict=True)]
 
 
 def in_child(source: str, path: str) -> dict:
@@ -226,6 +241,7 @@ def main(argv: list[str]) -> int:
     folder = Path(tempfile.mkdtemp(prefix="streaming_benchmark_"))
     try:
         made = generate(folder, options.images, options.rows)
+        os.sync()  # the written files reach the disk now, not while a measurement runs
         results = {key: in_child(key[0], path) for key, (path, _) in sorted(made.items(), key=lambda item: item[0])}
     finally:
         shutil.rmtree(folder, ignore_errors=True)
