@@ -11,7 +11,7 @@ pass and reads its opening blocks, up to `rows` rows (what that pass needs befor
 batch can leave), and holds them. The next pass takes those blocks, then goes on reading where
 the thread stopped. Within a pass, each block is read on a thread while the one before it is
 shuffled and batched (`one_ahead`), so parsing overlaps tf.data's work on a second core. At most
-`rows` rows (and a block) are held beside the pool.
+`rows` rows (and two blocks) are held beside the pool.
 """
 
 from __future__ import annotations
@@ -97,8 +97,8 @@ class ReadAhead:
                 self.kept = given
                 return
         else:
-            held, rest = opening.result()
-            yield from held
+            opening_blocks, rest = opening.result()
+            yield from opening_blocks
             yield from one_ahead(rest)
         with self._lock:
             if self._next is None:

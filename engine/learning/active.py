@@ -42,6 +42,7 @@ from engine.learning import supervised
 from engine.learning.base import Trained, technique_settings
 from engine.report import label_efficiency
 from engine.report.cost import EpochTimer
+from engine.report.diagnosis import StopOnNaN
 from engine.report.tensorboard_logs import write_scalars
 from engine.run.building import build_model
 from engine.run.keras_objects import build_callbacks
@@ -205,7 +206,7 @@ def train_round(plan: Plan, features: np.ndarray, targets: np.ndarray, timer: Ep
     held_out = {split: data.pipeline.make_dataset(*prepared.splits[split], max(plan.global_batch, EVALUATION_BATCH),
                                                   shuffle=False, seed=recipe.seed) for split in ("validation", "test")}
     model.fit(train, validation_data=held_out["validation"], epochs=recipe.epochs, shuffle=False, verbose=0,
-              callbacks=[*callbacks, keras.callbacks.TerminateOnNaN(), timer, log])
+              callbacks=[*callbacks, StopOnNaN(), timer, log])
     metrics = {split: {name: float(value) for name, value in model.evaluate(dataset, return_dict=True,
                                                                             verbose=0).items()}
                for split, dataset in held_out.items()}

@@ -44,6 +44,7 @@ from engine.errors import RecipeError
 from engine.learning import supervised
 from engine.learning.base import Trained, technique_settings
 from engine.report import plots
+from engine.report.diagnosis import StopOnNaN
 from engine.run.building import build_model
 from engine.run.keras_objects import build_callbacks, build_loss
 from engine.run.plan import Plan
@@ -224,7 +225,7 @@ def teacher(plan: Plan, settings: Settings):
                                            recipe.seed, augment=augment)
         model.fit(train, validation_data=validation, epochs=settings.teacher_epochs or recipe.epochs, verbose=0,
                   shuffle=False,
-                  callbacks=[*build_callbacks(recipe.callbacks), keras.callbacks.TerminateOnNaN()])
+                  callbacks=[*build_callbacks(recipe.callbacks), StopOnNaN()])
         predictions = model.predict(features[scored], batch_size=max(plan.global_batch, 512), verbose=0)
         loss = build_loss(recipe.loss)
         per_sample = loss.call if isinstance(loss, keras.losses.Loss) else loss  # unreduced: one loss per sample

@@ -12,13 +12,11 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import keras
-
 from common.text import plural
 from engine.learning.base import Trained
 from engine.report import assessment
 from engine.report.cost import EpochTimer
-from engine.report.diagnosis import DivergenceStop, uninformed_loss
+from engine.report.diagnosis import DivergenceStop, StopOnNaN, uninformed_loss
 from engine.report.tensorboard_logs import keras_callback
 from engine.run.building import learning_of, make_datasets, unfreeze_for_fine_tuning
 from engine.run.plan import Plan
@@ -64,8 +62,8 @@ def _fit_phases(plan: Plan, added: dict, folder: Path | None, resume: Resume | N
     `schedule(epoch)`, when given (a curriculum, engine.learning.curriculum), is the training data from that
     epoch on and its steps per epoch, in place of the shuffled training split."""
     datasets = make_datasets(plan.prepared, plan.global_batch, plan.recipe.seed, learning_of(plan.recipe).labelled)
-    # TerminateOnNaN ends a NaN loss at once; DivergenceStop a loss that blows up while finite.
-    callbacks = [*plan.callbacks, keras.callbacks.TerminateOnNaN(), added["divergence"], added["timer"]]
+    # StopOnNaN (Keras's TerminateOnNaN) ends a NaN loss at once; DivergenceStop a loss that blows up while finite.
+    callbacks = [*plan.callbacks, StopOnNaN(), added["divergence"], added["timer"]]
     callbacks += [added["tensorboard"], added["log"], added["backup"]] if folder else [added["log"]]
     state, epoch, log = (resume.state if resume else None), 0, added["log"]
     for phase, length in enumerate(_phases(plan), start=1):

@@ -18,6 +18,7 @@ import keras
 import tensorflow as tf
 from tensorboard.plugins.hparams import api as hparams_api
 from tensorboard.plugins.scalar import metadata as scalar_metadata
+from tensorflow.python.ops.resource_variable_ops import ResourceVariable
 
 from engine.recipe import hp
 
@@ -42,6 +43,10 @@ class EpochTensorBoard(keras.callbacks.TensorBoard):
     files reach the disk no later than Keras's own writer would have put them there. Each call costs
     about a millisecond, where a breast_cancer_mlp epoch lasts about 30; one eager `summary.scalar` per
     value cost 2 ms an epoch on digits_cnn.
+
+    The learning rate and the optimizer's step count, read at each epoch, are read by one raw
+    `ReadVariableOp` each (`read_scalar`): 21 microseconds on this project's 2-core machine, where
+    Keras's conversions took 74 (the step count) and 134 (the learning rate).
     """
 
     def __init__(self, *arguments, **keywords):
@@ -70,8 +75,16 @@ class EpochTensorBoard(keras.callbacks.TensorBoard):
     def on_test_end(self, logs: dict | None = None) -> None:
         if logs and self.model.optimizer is not None and hasattr(self.model.optimizer, "iterations"):
             self._epoch.append((self._val_writer, tuple(f"evaluation_{name}_vs_iterations" for name in logs),
-                                logs.values(), int(self.model.optimizer.iterations.numpy())))
+                                logs.values(), int(read_scalar(self.model.optimizer.iterations))))
         self._pop_writer()
+
+    def _collect_learning_rate(self, logs: dict) -> dict:
+        optimizer = getattr(self.model.optimizer, "inner_optimizer", self.model.optimizer)
+        rate = getattr(optimizer, "_learning_rate", None)
+        if not isinstance(rate, keras.Variable):  # a schedule, or several optimizers: Keras's own way
+            return super()._collect_learning_rate(logs)
+        logs["learning_rate"] = float(read_scalar(rate))
+        return logs
 
     def _gather(self) -> None:
         """This epoch's scalars join those waiting to be written (which are written first if laid out otherwise)."""
@@ -105,6 +118,15 @@ class EpochTensorBoard(keras.callbacks.TensorBoard):
         self._write()
         for writer in getattr(self, "_writers", {}).values():
             writer.flush()
+
+
+def read_scalar(variable: keras.Variable) -> float | int:
+    """A scalar variable's value, by one raw read where the variable is a plain TensorFlow resource
+    variable (not mirrored across devices), otherwise through Keras."""
+    value = getattr(variable, "value", None)
+    if type(value) is ResourceVariable:
+        return tf.raw_ops.ReadVariableOp(resource=value.handle, dtype=value.dtype).numpy().item()
+    return keras.ops.convert_to_numpy(variable).item()
 
 
 def _scalar_function(structure: tuple) -> Callable:

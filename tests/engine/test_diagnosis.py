@@ -9,6 +9,7 @@ import pytest
 from engine.report.diagnosis import (
     EXPLODING_FACTOR,
     DivergenceStop,
+    StopOnNaN,
     best_epoch,
     diagnose,
     divergence,
@@ -124,3 +125,13 @@ def test_divergence_stop_applies_each_part_of_the_rule(first_loss, uninformed, e
     stop.on_epoch_end(epoch, {"loss": loss})
     assert stop.model.stop_training and stop.stopped_epoch == epoch + 1
     assert evidence in stop.finding.evidence
+
+
+@pytest.mark.parametrize(("loss", "stops"), [(0.25, False), (3e38, False), (math.nan, True), (math.inf, True),
+                                             (-math.inf, True)])
+def test_stop_on_nan_stops_at_the_first_batch_whose_loss_is_not_finite(loss, stops):
+    stop = StopOnNaN()
+    stop.set_model(tiny_model(0.1))
+    stop.model.stop_training = False
+    stop.on_train_batch_end(3, {"loss": loss})
+    assert stop.model.stop_training is stops
