@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 WORKERS ?= 0
 
 .DEFAULT_GOAL := help
-.PHONY: help install recipe tune compare publish list tensorboard test lint bench predict export evaluate
+.PHONY: help install recipe tune compare publish list tensorboard test test-portable lint bench predict export evaluate
 
 help:
 	@echo "make recipe [NAME=digits_cnn] [ARGS=\"epochs=5 optimizer.learning_rate=0.01\"] [WORKERS=2]"
@@ -25,7 +25,7 @@ help:
 	@echo "make predict RUN=runs/<recipe>/<run> INPUT=rows.csv [OUTPUT=predictions.csv]   # or MODEL=<zoo name>"
 	@echo "make export RUN=runs/<recipe>/<run> [FORMAT=saved_model|onnx|litert]"
 	@echo "make evaluate RUN=runs/<recipe>/<run> [EPISODES=100] [SEED=7]   # a trained agent's greedy return"
-	@echo "make list | make tensorboard [PORT=6006] | make test | make bench | make lint | make install [TF=gpu]"
+	@echo "make list | make tensorboard [PORT=6006] | make test | make test-portable | make bench | make lint | make install [TF=gpu]"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -77,6 +77,15 @@ tensorboard: $(STAMP)
 
 test: $(STAMP) $(EXPORT_STAMP)
 	$(PY) -m pytest -n auto --dist loadgroup $(PYTEST_ARGS)
+
+# The tests that hold a trained or reproduced figure to a bound (marker `figures`), again under each numeric
+# path another CPU may take (benchmarks/numeric_paths.py): TensorFlow's kernels without oneDNN, and oneDNN,
+# NumPy and OpenBLAS capped at AVX2. `make test` has already run them on this CPU's own path.
+PORTABLE_PATHS ?= no_onednn avx2
+test-portable: $(STAMP) $(EXPORT_STAMP)
+	@for path in $(PORTABLE_PATHS); do \
+	  $(PY) -m benchmarks.numeric_paths $$path -- $(PY) -m pytest -n auto --dist loadgroup -m figures $(PYTEST_ARGS) \
+	  || exit 1; done
 
 # Every benchmark runs; the target fails at the end if any of them missed its goal.
 BENCHMARKS = catalog transfer pipeline overhead speed streaming rl active_learning curriculum

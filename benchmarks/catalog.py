@@ -5,20 +5,25 @@
 The baseline is fitted in the same run on exactly the recipe's training split (after the
 recipe's preprocessing) and scored on its test split: an RBF-kernel SVM for classification,
 ordinary least squares for regression, k-means on the raw inputs for an unsupervised recipe (NMI,
-like the recipe's codes). Prints a Markdown table for README.md; exits 1 when a recipe misses its target.
+like the recipe's codes). Each recipe runs over seeds 1-3 (1-5 where a run takes under a minute), and its
+**mean** is held to its target: one seed's figure says little about what a user gets. Prints a Markdown
+table of the mean, min and max for README.md; exits 1 when a recipe's mean misses its target.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 
 from sklearn.linear_model import LinearRegression
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.svm import SVC
 
 import data
+from benchmarks.machine import describe_cpu
 from common.targets import class_indices
 from common.text import markdown_table
 from engine.recipe.loading import catalog_names, load_recipe
@@ -43,26 +48,71 @@ def baseline(prepared: data.Prepared, kind: str = "supervised", seed: int = 0) -
     return "linear regression R^2", float(r2_score(test_y, model.predict(test_x)))
 
 
+# Seeds of every recipe's spread: three for each, five where one run takes under a minute (the first run's
+# wall time decides). The recipe's own seed is not among them, so no figure is the one the recipe was tuned on.
+SEEDS = (1, 2, 3, 4, 5)
+FEW_SEEDS = 3
+QUICK_SECONDS = 60.0
+
+
+@dataclass
+class Spread:
+    """One recipe's test metric over seeds, beside the same-split baseline of each seed."""
+
+    name: str
+    metric: str
+    target: float
+    scores: list[float] = field(default_factory=list)
+    baselines: list[float] = field(default_factory=list)
+    baseline_name: str = ""
+    walls: list[float] = field(default_factory=list)
+
+    @property
+    def mean(self) -> float:
+        return sum(self.scores) / len(self.scores)
+
+    @property
+    def met(self) -> bool:
+        return self.mean >= self.target
+
+
+def measure(name: str, runs_dir: str) -> Spread:
+    """`name` over three seeds, or five when its first run is under QUICK_SECONDS."""
+    recipe = load_recipe(name)
+    metric, target = next(iter(recipe.targets.items()))
+    spread = Spread(name, metric, target)
+    for index, seed in enumerate(SEEDS):
+        if index == FEW_SEEDS and spread.walls[0] >= QUICK_SECONDS:
+            break
+        seeded = dataclasses.replace(recipe, seed=seed)
+        spread.baseline_name, baseline_score = baseline(prepare_data(resolve(seeded)), recipe.kind, seed)
+        started = time.perf_counter()
+        result = run_recipe(seeded, runs_dir=runs_dir, console=lambda line: None, verbose=0)
+        spread.walls.append(time.perf_counter() - started)
+        spread.scores.append(result.metrics["test"][metric])
+        spread.baselines.append(baseline_score)
+        print(f"{name} seed {seed}: test {metric} {spread.scores[-1]:.4f} (target {target}); "
+              f"{spread.baseline_name} {baseline_score:.4f}; {spread.walls[-1]:.0f} s", file=sys.stderr, flush=True)
+    return spread
+
+
 def main(names: list[str]) -> int:
-    rows = []
     with tempfile.TemporaryDirectory() as runs_dir:
         # Reinforcement recipes have no dataset for a scikit-learn baseline: benchmarks.rl runs them.
-        for name in names or [name for name in catalog_names() if load_recipe(name).kind != "reinforcement"]:
-            recipe = load_recipe(name)
-            baseline_name, baseline_score = baseline(prepare_data(resolve(recipe)), recipe.kind, recipe.seed)
-            started = time.perf_counter()
-            result = run_recipe(recipe, runs_dir=runs_dir, console=lambda line: None, verbose=0)
-            wall = time.perf_counter() - started
-            metric, target = next(iter(recipe.targets.items()))
-            score = result.metrics["test"][metric]
-            rows.append((name, metric, score, target, baseline_name, baseline_score, result.train_seconds, wall))
-            print(f"{name}: test {metric} {score:.4f} (target {target}); {baseline_name} {baseline_score:.4f}",
-                  file=sys.stderr, flush=True)
-    header = ["recipe", "test metric", "result", "target", "same-split baseline", "train s", "wall s"]
-    cells = [[f"`{name}`", metric, score, f">= {target}", f"{baseline_name} {baseline_score:.4f}", f"{train:.1f}",
-              f"{wall:.1f}"] for name, metric, score, target, baseline_name, baseline_score, train, wall in rows]
+        spreads = [measure(name, runs_dir) for name in names or
+                   [name for name in catalog_names() if load_recipe(name).kind != "reinforcement"]]
+    print(f"Machine: {describe_cpu()}")
+    header = ["recipe", "test metric", "seeds", "mean", "min", "max", "target (mean)", "same-split baseline (mean)",
+              "wall s per run"]
+    cells = [[f"`{spread.name}`", spread.metric, len(spread.scores), spread.mean, min(spread.scores),
+              max(spread.scores), f">= {spread.target}",
+              f"{spread.baseline_name} {sum(spread.baselines) / len(spread.baselines):.4f}",
+              f"{sum(spread.walls) / len(spread.walls):.1f}"] for spread in spreads]
     print("\n".join(markdown_table(header, cells)))
-    return 0 if all(row[2] >= row[3] for row in rows) else 1
+    missed = [spread for spread in spreads if not spread.met]
+    for spread in missed:
+        print(f"{spread.name}: mean test {spread.metric} {spread.mean:.4f} misses its target {spread.target}")
+    return 1 if missed else 0
 
 
 if __name__ == "__main__":

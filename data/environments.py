@@ -82,10 +82,23 @@ def check_id(environment_id: str) -> None:
 
 
 def check(environment_id: str, args: dict | None = None) -> Description:
-    """Make the environment once to read its spaces; refuses an unknown id, bad arguments or a missing package."""
+    """Make the environment once to read its spaces, and reset and step it once, so that an unknown id, bad
+    arguments, a missing package or arguments that fail only once the environment runs (a render mode that
+    needs a display library) are refused before a run starts."""
     environment = make(environment_id, args)
     try:
-        return describe(environment, environment_id)
+        description = describe(environment, environment_id)
+        try:
+            environment.reset(seed=0)
+            environment.step(environment.action_space.sample())
+        except gymnasium.error.DependencyNotInstalled as error:
+            raise DataError(f"The environment {environment_id!r} with `environment.args` {dict(args or {})!r} needs "
+                            f"a package that is not installed once it runs: {error}") from None
+        except Exception as error:  # noqa: BLE001  (whatever the environment's own code raises)
+            raise DataError(f"The environment {environment_id!r} with `environment.args` {dict(args or {})!r} fails "
+                            f"at its first reset or step: {type(error).__name__}: {error}. Check `environment.args` "
+                            "against the environment's documentation.") from None
+        return description
     finally:
         environment.close()
 

@@ -126,7 +126,8 @@ class FeatureSpaceStep(Step):
                 for column in frame.columns}
 
     def columns(self, frame: pandas.DataFrame) -> dict[str, np.ndarray]:
-        """The raw columns as the FeatureSpace takes them: float (NaN for gaps), text ("(missing)" for gaps), or int."""
+        """The raw columns as the FeatureSpace takes them: float (NaN for gaps), text ("(missing)" for gaps, NaN
+        or ""), or int."""
         values = {}
         for column, kind in self.kinds.items():
             series = frame[column]
@@ -137,7 +138,10 @@ class FeatureSpaceStep(Step):
             elif kind == "integer_categorical":
                 values[column] = series.fillna(-1).to_numpy(dtype="int64")
             else:
-                text = series.astype(object).where(series.notna(), MISSING_TEXT).to_numpy(dtype=object)
+                # A blank is a gap whether it came as NaN (an empty CSV cell) or as "" (a JSON row, an artifact's
+                # input): both read as MISSING_TEXT, so every way in gives the same answer.
+                present = series.notna() & (series.astype(object) != "")
+                text = series.astype(object).where(present, MISSING_TEXT).to_numpy(dtype=object)
                 if pandas.api.types.infer_dtype(text, skipna=False) != "string":  # numbers or flags among text
                     text = np.asarray(text, dtype=str).astype(object)
                 values[column] = text

@@ -8,9 +8,13 @@ the RL Baselines3 Zoo's tuned Acrobot-v1 settings for DQN (hyperparams/dqn.yml).
 ten greedy episodes on validation seeds score the network, and the best one is kept.
 
 Target: test mean_return >= -100.00 over 100 greedy episodes on seeds training never used (Gymnasium's
-threshold for Acrobot-v1 is -100). A full run takes about 6 minutes on this 2-core machine, so `make test`
-trains 8,000 steps with epsilon falling over all of them (exploration_fraction 1.0), where it reached
--226.7 (against a target of -300.00 there); `python -m benchmarks.rl` holds it to -100 on the full budget.
+threshold for Acrobot-v1 is -100). A full run takes about 6 minutes on a 2-core machine, so `make test`
+trains 20,000 steps with epsilon reaching 0.1 halfway (exploration_fraction 0.5), on seeds 42, 1 and 2, and
+holds their mean to -300.00. On those settings single runs land anywhere from solved to the random policy's
+-500 depending on the last bits of a float: over the three seeds on three numeric paths
+(`python -m benchmarks.spread acrobot_dqn`) they gave -498.7 to -89.8, and the mean over the seeds -110.5 on
+two paths and -267.7 on the third. `python -m benchmarks.rl` holds the mean over seeds 1-3 to -100 on the
+full budget.
 """
 
 from engine import Agent, Environment, Model, Recipe, Tuner, hp
@@ -44,6 +48,8 @@ recipe = Recipe(
     targets={"mean_return": -100.0},
 )
 
-# The full run takes minutes; the catalog test trains 8,000 steps and holds it to what they reached.
-test_budget = {"overrides": {"agent.total_steps": 8_000, "agent.args.exploration_fraction": 1.0},
-               "targets": {"mean_return": -300.0}}
+# The full run takes minutes. One short run cannot tell learning from luck (8,000 steps ended at -500, the
+# random policy's return, on 8 of 9 seeds and numeric paths; 20,000 on 1 of 9), so the catalog test holds the
+# mean of three seeds at 20,000 steps, which every numeric path measured kept above -300.
+test_budget = {"overrides": {"agent.total_steps": 20_000, "agent.args.exploration_fraction": 0.5},
+               "targets": {"mean_return": -300.0}, "seeds": [42, 1, 2]}

@@ -8,6 +8,10 @@ weigh little and training dwells on the hard ones. It is an ordinary function of
 and model.keras reloads with engine.run.artifacts.load_run_model. Expected result: test
 accuracy >= 0.95 (measured by `python -m benchmarks.catalog`: 0.9649, 110 of the 114 test
 tumours, after 2 s of training on two CPU cores).
+
+On its full settings, over seeds 42, 1 and 2 on three numeric paths (`python -m benchmarks.spread
+breast_cancer_focal`) test accuracy was 0.965 to 0.974 (mean 0.971), and `make test` holds each run to 0.94,
+the worst less the margin of 0.02 at least.
 """
 
 from keras import ops
@@ -53,3 +57,7 @@ recipe = Recipe(
     seed=42,
     targets={"accuracy": 0.95},
 )
+
+# `make test` trains the full settings and holds each run to the worst measured over seeds and numeric paths
+# less a margin (see the docstring); `make bench` holds the mean over seeds to `targets`.
+test_budget = {"overrides": {}, "targets": {"accuracy": 0.94}}

@@ -2,6 +2,10 @@
 
 569 tumours, 30 standardized measurements, binary cross-entropy on a sigmoid output,
 RMSprop, and early stopping on validation loss. Expected result: test accuracy >= 0.95.
+
+On its full settings, over seeds 42, 1 and 2 on three numeric paths (`python -m benchmarks.spread
+breast_cancer_mlp`) test accuracy was 0.965 to 0.982 (mean 0.977), and `make test` holds each run to 0.94,
+the worst less the margin of 0.02 at least.
 """
 
 from engine import Data, Model, Recipe, hp
@@ -30,3 +34,7 @@ recipe = Recipe(
     seed=42,
     targets={"accuracy": 0.95},
 )
+
+# `make test` trains the full settings and holds each run to the worst measured over seeds and numeric paths
+# less a margin (see the docstring); `make bench` holds the mean over seeds to `targets`.
+test_budget = {"overrides": {}, "targets": {"accuracy": 0.94}}

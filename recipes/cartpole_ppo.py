@@ -8,9 +8,12 @@ with orthogonal initialization. These are the RL Baselines3 Zoo's tuned CartPole
 (hyperparams/ppo.yml), whose benchmark reached 500. Every 10,000 steps ten greedy episodes on
 validation seeds score the policy, and the best one is kept.
 
-Target: test mean_return >= 475.00 over 100 greedy episodes on seeds training never used (Gymnasium
-counts CartPole-v1 solved at 475). `make test` trains 30,000 steps only (22 s of wall time), where it
-reached 446.0 (against a target of 400.00 there); `python -m benchmarks.rl` holds it to 475 on the full budget.
+Target: test mean_return >= 475.00 over 100 greedy episodes on seeds training never used (Gymnasium counts
+CartPole-v1 solved at 475). `make test` trains 30,000 steps only: over seeds 42, 1 and 2 on three numeric
+paths (`python -m benchmarks.spread cartpole_ppo`) the mean return was 166.4 to 500.0 (mean 385.8), and
+`make test` holds each run to 150.00, the worst less a tenth of its distance from the random policy at
+least. So short a budget lands anywhere from barely learned to solved; `python -m benchmarks.rl` holds the
+mean over seeds 1-3 to 475 on the full budget.
 """
 
 from engine import Agent, Environment, Model, Recipe, Tuner, hp
@@ -45,5 +48,5 @@ recipe = Recipe(
     targets={"mean_return": 475.0},
 )
 
-# The catalog test trains 30,000 steps (the schedules follow the shorter budget) and holds it to what they reached.
-test_budget = {"overrides": {"agent.total_steps": 30_000}, "targets": {"mean_return": 400.0}}
+# The catalog test trains 30,000 steps (the schedules follow the shorter budget); its bound: see the docstring.
+test_budget = {"overrides": {"agent.total_steps": 30_000}, "targets": {"mean_return": 150.0}}

@@ -9,10 +9,11 @@ used. The test split (25%) never enters the pool.
 
 Result, from `python -m benchmarks.active_learning` (seeds 1-5, each arm on the same splits, seed set and
 initial weights): mean test accuracy 0.9751 with 200 labels (random choice: 0.9293), 0.9622 with 150
-(random: 0.9187, so +4.36 points), and 0.95 first reached with 120 labels (random never, within 200).
-The target is test accuracy >= 0.95 with 200 labels. A full run takes 70-180 s of wall time on this shared
-2-core CPU, so the catalog test stops at 60 labels (5 rounds), where seed 42 reached 0.9156, and holds it
-to 0.88 there.
+(random: 0.9187, so +4.36 points), and 0.95 first reached with 120 labels (random never, within 200). The
+target is test accuracy >= 0.95 with 200 labels. A full run takes 70-180 s of wall time on this shared
+2-core CPU, so the catalog test stops at 60 labels (5 rounds): over seeds 42, 1 and 2 on three numeric paths
+(`python -m benchmarks.spread digits_active`) test accuracy was 0.873 to 0.916 (mean 0.896), and `make test`
+holds each run to 0.85, the worst less the margin of 0.02 at least.
 """
 
 from engine import Data, Model, Recipe, Tuner, hp
@@ -46,4 +47,4 @@ recipe = Recipe(
 )
 
 # The full loop trains 19 models; the catalog test stops it at 60 labels (5 rounds), see the docstring.
-test_budget = {"overrides": {"active_learning.budget": 60}, "targets": {"accuracy": 0.88}}
+test_budget = {"overrides": {"active_learning.budget": 60}, "targets": {"accuracy": 0.85}}

@@ -2,6 +2,10 @@
 
 1,797 images of 10 digits, pixel values 0-16 rescaled to 0-1. Expected result: test
 accuracy >= 0.98 on the held-out 20% (an RBF-kernel SVM reaches about 0.99 on this data).
+
+On its full settings, over seeds 42, 1 and 2 on three numeric paths (`python -m benchmarks.spread
+digits_cnn`) test accuracy was 0.989 to 0.994 (mean 0.990), and `make test` holds each run to 0.96, the
+worst less the margin of 0.02 at least.
 """
 
 from engine import Data, Model, Recipe, Tuner, hp
@@ -37,3 +41,7 @@ recipe = Recipe(
     tuner=Tuner(name="bayesian", objective="val_accuracy", max_trials=10),
     targets={"accuracy": 0.98},
 )
+
+# `make test` trains the full settings and holds each run to the worst measured over seeds and numeric paths
+# less a margin (see the docstring); `make bench` holds the mean over seeds to `targets`.
+test_budget = {"overrides": {}, "targets": {"accuracy": 0.96}}

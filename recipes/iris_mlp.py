@@ -2,6 +2,10 @@
 
 150 flowers, 4 standardized measurements, 3 species. Expected result: test accuracy
 >= 0.93 on the held-out 30 flowers.
+
+On its full settings, over seeds 42, 1 and 2 on three numeric paths (`python -m benchmarks.spread iris_mlp`)
+test accuracy was 0.933 to 1.000 (mean 0.967), and `make test` holds each run to 0.91, the worst less the
+margin of 0.02 at least.
 """
 
 from engine import Data, Model, Recipe, hp
@@ -33,3 +37,7 @@ recipe = Recipe(
     seed=42,
     targets={"accuracy": 0.93},
 )
+
+# `make test` trains the full settings and holds each run to the worst measured over seeds and numeric paths
+# less a margin (see the docstring); `make bench` holds the mean over seeds to `targets`.
+test_budget = {"overrides": {}, "targets": {"accuracy": 0.91}}

@@ -7,10 +7,11 @@ test split is seen), of which the 12,500 of digits 0 to 4 are kept; the generato
 optimizer, schedule and batch as mnist1d_cnn, 30 epochs. It ships in the zoo as `mnist1d04_cnn`
 (896 KB) and `mnist1d59_finetune` starts from it.
 
-Result: test accuracy 0.999 (2 errors in 2,450), from `python -m engine recipe mnist1d04_cnn`;
-the target is test accuracy >= 0.99. A full run took 158 s of wall time in `python -m
-benchmarks.catalog` on this 2-core CPU machine (shared with another job), so `make test` trains it
-for 3 epochs only (34 s), where it reached 0.980, against a target of 0.95 there.
+Result: test accuracy 0.999 (2 errors in 2,450), from `python -m engine recipe mnist1d04_cnn`; the target is
+test accuracy >= 0.99. A full run took 158 s of wall time in `python -m benchmarks.catalog` on this 2-core
+CPU machine (shared with another job), so `make test` trains it for 3 epochs only: over seeds 42, 1 and 2 on
+three numeric paths (`python -m benchmarks.spread mnist1d04_cnn`) test accuracy was 0.954 to 0.985 (mean
+0.975), and `make test` holds each run to 0.93, the worst less the margin of 0.02 at least.
 """
 
 import dataclasses
@@ -27,5 +28,5 @@ recipe = dataclasses.replace(
     description="",
 )
 
-# The full run takes minutes; the catalog test trains 3 epochs and holds it to what they reached.
-test_budget = {"overrides": {"epochs": 3}, "targets": {"accuracy": 0.95}}
+# The full run takes minutes; the catalog test trains 3 epochs; its bound: see the docstring.
+test_budget = {"overrides": {"epochs": 3}, "targets": {"accuracy": 0.93}}

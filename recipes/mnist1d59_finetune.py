@@ -14,6 +14,10 @@ learning rate (3e-4 of 3e-4, 1e-3 and 3e-3, chosen by validation accuracy, with 
 and 0.379 for an RBF SVM: +6.4 points over scratch, short of the issue's goal of 10. Fine-tuned with 5
 labels per class it still reaches 0.930, above scratch with 10, and it reaches the validation accuracy
 scratch ends with after 24-34 epochs instead of 87-139.
+
+On its full settings, over seeds 42, 1 and 2 on three numeric paths (`python -m benchmarks.spread
+mnist1d59_finetune`) test accuracy was 0.945 to 0.953 (mean 0.948), and `make test` holds each run to 0.90,
+the worst less the margin of 0.02 at least.
 """
 
 from engine import Data, Model, Recipe

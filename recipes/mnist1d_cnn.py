@@ -11,14 +11,15 @@ normalization, ReLU and max-pooling by 2, then global average pooling over time 
 before the softmax head. Training batches are shifted in time by up to 4 steps (circularly, as
 the generator translates). Adam at 3e-3, halved when validation loss stalls, batch 64, 60 epochs.
 
-Result: test accuracy 0.987 with seed 42 (also 0.987 with seed 1), from
-`python -m engine recipe mnist1d_cnn`; the target is test accuracy >= 0.97. A full run took
-about 85 s of wall time (about 71 s of training) on this 2-core CPU machine. For reference, the
-paper reports test accuracies of 0.32 (logistic regression), 0.68 (MLP), 0.91 (GRU), 0.94 (CNN)
-and 0.96 (human) on the same task (Greydanus 2020). Trained 40 epochs without the shifts, this network
-reaches 0.981, and the zoo's default `conv1d` (2 blocks of kernel 3, no batch normalization)
-0.943. `make test` trains it for 12 epochs only, where it reached 0.963, against a target of 0.94 there;
-`make bench` holds it to 0.97 on its full 60.
+Result: test accuracy 0.987 with seed 42 (also 0.987 with seed 1), from `python -m engine recipe
+mnist1d_cnn`; the target is test accuracy >= 0.97. A full run took about 85 s of wall time (about 71 s of
+training) on this 2-core CPU machine. For reference, the paper reports test accuracies of 0.32 (logistic
+regression), 0.68 (MLP), 0.91 (GRU), 0.94 (CNN) and 0.96 (human) on the same task (Greydanus 2020). Trained
+40 epochs without the shifts, this network reaches 0.981, and the zoo's default `conv1d` (2 blocks of kernel
+3, no batch normalization) 0.943. `make test` trains it for 12 epochs only: over seeds 42, 1 and 2 on three
+numeric paths (`python -m benchmarks.spread mnist1d_cnn`) test accuracy was 0.941 to 0.962 (mean 0.954), and
+`make test` holds each run to 0.92, the worst less the margin of 0.02 at least. `make bench` holds its mean
+to 0.97 on its full 60.
 """
 
 from engine import Data, Model, Recipe
@@ -44,5 +45,5 @@ recipe = Recipe(
     targets={"accuracy": 0.97},
 )
 
-# The full run takes over a minute; the catalog test trains 12 epochs and holds it to what they reached.
-test_budget = {"overrides": {"epochs": 12}, "targets": {"accuracy": 0.94}}
+# The full run takes over a minute; the catalog test trains 12 epochs; its bound: see the docstring.
+test_budget = {"overrides": {"epochs": 12}, "targets": {"accuracy": 0.92}}

@@ -13,9 +13,10 @@ Result: test accuracy 0.940 with seed 42, from `python -m engine recipe mnist1d_
 time with its teachers on this shared 2-core CPU); the same recipe without the curriculum reached 0.934. The
 target is test accuracy >= 0.92. Over seeds 1-3 (`python -m benchmarks.curriculum`) it reached 0.9577
 against 0.9293 for the same training without the curriculum (+2.83 points), 0.8623 for the same pace in
-random order and 0.0803 hardest first; on clean labels it loses 2.43 points. The README's curriculum
-section has every arm, and what the teachers cost. The catalog test trains 12 epochs (teachers 4), where
-seed 42 reached 0.922, and holds it to 0.89 there.
+random order and 0.0803 hardest first; on clean labels it loses 2.43 points. The README's curriculum section
+has every arm, and what the teachers cost. The catalog test trains 12 epochs (teachers 4): over seeds 42, 1
+and 2 on three numeric paths (`python -m benchmarks.spread mnist1d_curriculum`) test accuracy was 0.823 to
+0.905 (mean 0.880), and `make test` holds each run to 0.80, the worst less the margin of 0.02 at least.
 """
 
 import dataclasses
@@ -40,4 +41,4 @@ recipe = dataclasses.replace(
 
 # The catalog test's shorter budget (see the docstring): a short run under 40% noise is diagnosed as
 # underfitting by its training accuracy on the noisy labels, which 12 epochs are not.
-test_budget = {"overrides": {"epochs": 12, "curriculum.teacher_epochs": 4}, "targets": {"accuracy": 0.89}}
+test_budget = {"overrides": {"epochs": 12, "curriculum.teacher_epochs": 4}, "targets": {"accuracy": 0.80}}

@@ -6,6 +6,10 @@ the training split only, fills numeric gaps with the training median, standardiz
 one-hot encodes the text columns (a missing sex is a category of its own). The run folder
 also gets `inference_model.keras`, which takes the raw columns. Expected result: test
 accuracy >= 0.95 on the held-out 69 birds.
+
+On its full settings, over seeds 42, 1 and 2 on three numeric paths (`python -m benchmarks.spread
+penguins_tabular`) test accuracy was 0.986 to 1.000 (mean 0.995), and `make test` holds each run to 0.95,
+the worst less the margin of 0.02 at least.
 """
 
 from engine import Data, Model, Recipe, hp

@@ -2,6 +2,10 @@
 
 178 wines from scikit-learn's bundled copy, standardized with training statistics.
 Expected result: test accuracy >= 0.94 on the held-out 36 wines.
+
+On its full settings, over seeds 42, 1 and 2 on three numeric paths (`python -m benchmarks.spread wine_mlp`)
+test accuracy was 0.972 to 1.000 (mean 0.981), and `make test` holds each run to 0.94, the worst less the
+margin of 0.02 at least.
 """
 
 from engine import Data, Model, Recipe, hp

@@ -2,6 +2,8 @@
 
 import dataclasses
 
+import pytest
+
 from benchmarks.clock import BUILT, EngineClock, EpochClock
 from benchmarks.handwritten import SCRIPTS
 from engine.recipe.loading import load_recipe
@@ -14,6 +16,7 @@ def test_every_hand_written_script_is_a_catalog_recipe():
     assert set(SCRIPTS) <= set(catalog_names())
 
 
+@pytest.mark.figures
 def test_the_hand_written_script_and_the_engine_reach_the_same_test_metrics(tmp_path):
     clock = EpochClock()
     script = SCRIPTS["breast_cancer_mlp"](3, clock)

@@ -23,6 +23,7 @@ from zoo import (  # noqa: E402,F401  (registers builders)
 )
 from zoo.errors import ZooError  # noqa: E402
 from zoo.pretrained import (  # noqa: E402
+    card_tolerance,
     list_models_with_weights,
     list_pretrained,
     load,
@@ -47,6 +48,6 @@ def list_models(pattern: str = "*", pretrained: bool = False) -> list[str]:
 
 
 __all__ = [
-    "ZooError", "create", "get_builder", "list_models", "list_pretrained", "load", "model_arguments", "model_info",
-    "read_card", "register_model", "replace_head", "set_backbone_frozen", "sha256_of",
+    "ZooError", "card_tolerance", "create", "get_builder", "list_models", "list_pretrained", "load", "model_arguments",
+    "model_info", "read_card", "register_model", "replace_head", "set_backbone_frozen", "sha256_of",
 ]

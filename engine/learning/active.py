@@ -95,6 +95,10 @@ def check(recipe) -> None:
     if recipe.fine_tune:
         raise RecipeError("`active_learning` retrains one phase each round; remove `fine_tune` from this recipe.")
     settings = settings_of(recipe)
+    query_size, budget = settings.query_size, settings.budget
+    if isinstance(query_size, int) and isinstance(budget, int) and query_size > budget:
+        raise RecipeError(f"`active_learning.query_size={settings.query_size}` asks for more labels in one round than "
+                          f"the whole budget ({settings.budget}); lower query_size or raise budget.")
     if settings.strategy not in STRATEGIES:  # also in the validation table; here for a recipe built in code
         raise RecipeError(f"`active_learning.strategy` must be one of {', '.join(map(repr, STRATEGIES))}. "
                           f"Received: {settings.strategy!r}.")
@@ -120,6 +124,11 @@ def check_built(plan: Plan) -> None:
             f"`active_learning.budget` must lie between the {start} labels of the seed set (initial_per_class "
             f"{settings.initial_per_class} x {prepared.num_classes} classes) and the {len(labels)} samples of the "
             f"training split. Received: {settings.budget}.")
+    if settings.query_size > settings.budget - start:
+        raise RecipeError(
+            f"`active_learning.query_size={settings.query_size}` asks for more labels in one round than the budget "
+            f"leaves after the seed set ({settings.budget} - {start} = {settings.budget - start}); lower query_size "
+            "or raise budget.")
 
 
 class Oracle:

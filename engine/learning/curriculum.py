@@ -126,8 +126,10 @@ def check_built(plan: Plan) -> None:
         if smallest < settings.folds:
             raise RecipeError(f"`curriculum.folds={settings.folds}` needs at least that many training samples of "
                               f"every class; the smallest class has {smallest}.")
-    elif settings.difficulty.endswith(".npy"):
-        declared_scores(settings.difficulty, prepared)
+    elif settings.order != "random":
+        # A .npy file or a function: read or called here, once, so a missing file or function or scores of the
+        # wrong length are refused before the run folder exists; training reuses them.
+        plan.checked[SCORES] = declared_scores(settings.difficulty, prepared)
 
 
 def class_labels(targets: np.ndarray) -> np.ndarray:
@@ -261,7 +263,9 @@ def difficulty_of(plan: Plan, folder: Path | None, resume: Resume | None, consol
     if settings.order == "random":  # the control's order ignores the scores: no teacher needed
         scores = np.zeros(len(plan.prepared.splits["train"][1]))
     elif settings.difficulty != "teacher_loss":
-        scores = declared_scores(settings.difficulty, plan.prepared)
+        scores = plan.checked.get(SCORES)
+        if scores is None:
+            scores = declared_scores(settings.difficulty, plan.prepared)
     else:
         console(f"Curriculum: scoring the training split with {plural(settings.folds, 'teacher')}, each trained "
                 "on the other folds.")

@@ -50,6 +50,7 @@ SUPERVISED_ONLY = {
     "data.augmentation": "would change the inputs but not their targets",
     "fine_tune": "is a second phase of supervised fine-tuning",
     "model.freeze_backbone": "would leave only the decoder to train",
+    "data.label_noise": "flips labels, and no label reaches an unsupervised model or its loss",
 }
 
 
@@ -57,7 +58,8 @@ def check(recipe: Recipe) -> None:
     """Refuse, before any data is read, what an unsupervised recipe cannot use."""
     declared = {"data.train_per_class": recipe.data.train_per_class is not None,
                 "data.augmentation": bool(recipe.data.augmentation), "fine_tune": bool(recipe.fine_tune),
-                "model.freeze_backbone": recipe.model.freeze_backbone}
+                "model.freeze_backbone": recipe.model.freeze_backbone,
+                "data.label_noise": bool(recipe.data.label_noise)}
     for field, why in SUPERVISED_ONLY.items():
         if declared[field]:
             raise RecipeError(f"`{field}` has no place in an unsupervised recipe (kind='unsupervised'): it {why}. "

@@ -1,7 +1,8 @@
 """Which keys an open part of a recipe accepts, read off what that part configures.
 
 `model.args` takes the builder's arguments, `optimizer` the optimizer class's, each
-callback its class's, `data.args` the source loader's, each preprocessing step its own.
+callback its class's, `data.args` the source loader's, each preprocessing step its own, `tuner.args` the
+chosen KerasTuner tuner's.
 Overrides use this to accept a key not yet in the recipe and to refuse a misspelt one.
 """
 
@@ -14,6 +15,7 @@ import zoo
 from common.signatures import accepted_arguments
 from data.augmentation import LAYERS, SEQUENCE_LAYERS
 from engine.recipe.schema import load_builder
+from engine.recipe.tuners import tuner_arguments
 from engine.run.keras_objects import arguments_of, callback_class, optimizer_class
 
 
@@ -46,6 +48,8 @@ def _open_keys(config: dict, path: str) -> dict[str, Any]:
         return {"name": None, **arguments_of(optimizer_class(config["optimizer"]))}
     if len(parts) == 2 and parts[0] == "callbacks":
         return {"name": None, **arguments_of(callback_class(config["callbacks"][int(parts[1])]))}
+    if path == "tuner.args" and isinstance(config.get("tuner"), dict):
+        return tuner_arguments(config["tuner"].get("name", "random"))
     if path == "data.args":
         loader = data.get_source(config["data"]["source"])
         return accepted_arguments(loader)

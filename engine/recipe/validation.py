@@ -352,6 +352,12 @@ def constraints_for(path: tuple[str, ...] | str) -> tuple[Constraint, ...] | Non
     return None
 
 
+def check_value(dotted: str, value: Any) -> None:
+    """Refuse `value` for the recipe field `dotted` (a key of the table above) unless its constraints allow it:
+    for numbers given outside a recipe, such as a command-line option that sets the same quantity."""
+    _check(dotted, value, constraints_for(dotted))
+
+
 def describe(constraints: tuple[Constraint, ...]) -> str:
     """What the constraints accept, in words: "a number in (0, inf) or null"."""
     words = [str(constraint) for constraint in constraints]

@@ -6,6 +6,10 @@ from pathlib import Path
 
 import keras
 
+# Imported for what they register with Keras (the zoo's clustering and contrastive losses and layers, the
+# tabular layers of data/): a run's model.keras names them, and a fresh process must know them to load it.
+import data  # noqa: F401
+import zoo  # noqa: F401
 from common.json_files import read_json_object
 from engine.errors import RecipeError
 from engine.run.keras_objects import custom_objects

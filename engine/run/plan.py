@@ -42,6 +42,9 @@ class Plan:
     model: keras.Model | None = None
     output: dict[str, Any] = field(default_factory=dict)  # units and activation of the output layer
     callbacks: list[keras.callbacks.Callback] = field(default_factory=list)  # the recipe's own
+    # What a kind's checks computed before the run folder existed and its training reuses (a curriculum's
+    # declared difficulty scores), so a setting is tried once, before anything is written.
+    checked: dict[str, Any] = field(default_factory=dict)
 
     @property
     def global_batch(self) -> int:

@@ -16,6 +16,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from data.tabular import MISSING_TEXT
 from engine.serve.state import Served, ServeError
 
 
@@ -63,6 +64,19 @@ class Rescaling(keras.layers.Layer):
         return input_shape
 
 
+class EmptyTextAsGap(keras.layers.Layer):
+    """A text column's empty strings read as a gap, the category `make predict` gives an empty cell
+    (data.tabular.MISSING_TEXT), so an artifact fed "" answers as predict does for a blank."""
+
+    def call(self, inputs):
+        import tensorflow as tf  # a table's artifact is TensorFlow's alone (its FeatureSpace runs on tf.data ops)
+
+        return tf.where(tf.equal(inputs, ""), tf.constant(MISSING_TEXT), inputs)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+
 class TargetUnits(keras.layers.Layer):
     """Regression outputs from standard units back to the target's own units (float32), for exports."""
 
@@ -102,7 +116,13 @@ def serving_model(served: Served, target_units: bool = False) -> keras.Model:
             raise ServeError(f"{served.name}: a table is served through its feature_space step alone (the run's "
                              "inference_model.keras); this run's steps are "
                              f"{[step['name'] for step in served.state['steps']]}.")
-        inputs, outputs = served.inference_model.input, served.inference_model.outputs[0]  # a dict of columns in
+        inference = served.inference_model
+        inputs = {name: keras.Input(shape=tensor.shape[1:], dtype=tensor.dtype, name=name)
+                  for name, tensor in inference.input.items()}  # a dict of raw columns in
+        fed = {name: EmptyTextAsGap(name=f"{name}_gaps")(tensor) if tensor.dtype == "string" else tensor
+               for name, tensor in inputs.items()}
+        outputs = inference(fed)
+        outputs = outputs[0] if isinstance(outputs, (list, tuple)) else outputs
     else:
         raw = served.state["raw_inputs"]
         inputs = keras.Input(shape=tuple(raw["shape"]), dtype="float32", name="features")

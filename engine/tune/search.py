@@ -34,6 +34,7 @@ from engine.learning import active, curriculum, kind_of, reinforcement
 from engine.recipe import hp
 from engine.recipe.resolve import collect_ranges, resolve
 from engine.recipe.schema import Recipe
+from engine.recipe.tuners import TUNERS
 from engine.recipe.validation import check_numbers
 from engine.run.building import build_model, check_resolved, learning_of, logged_metric_names, make_datasets
 from engine.run.keras_objects import build_callbacks
@@ -41,12 +42,10 @@ from engine.run.plan import plan_recipe
 from engine.run.run_folder import write_json, write_text
 from engine.tune.report import render_tune_report, trial_rows, write_importance_plot
 
-TUNERS = {
-    "random": keras_tuner.RandomSearch,
-    "bayesian": keras_tuner.BayesianOptimization,
-    "hyperband": keras_tuner.Hyperband,
-    "grid": keras_tuner.GridSearch,
-}
+# What a recipe that Hyperband cannot search trains in, instead of epochs of one model.fit.
+WITHOUT_EPOCHS = {"reinforcement": "a reinforcement recipe trains in environment steps",
+                  "active_learning": "an active-learning recipe trains in rounds of labelling, each a new fit",
+                  "curriculum": "a curriculum recipe trains at a pace fixed over all its epochs"}
 # Short keys `make tune` accepts in ARGS, for the settings people change most.
 SHORTHANDS = {
     "tuner": "tuner.name",
@@ -206,6 +205,15 @@ def _settings_check(recipe: Recipe):
         ranges = collect_ranges(recipe)
         if settings.name == "hyperband" and "epochs" in ranges:
             raise RecipeError("Hyperband chooses the epochs of each trial itself; declare `epochs` as a number.")
+        # Hyperband's budget is epochs of one model.fit, resumed from a trial's checkpoint; a trial that runs an
+        # agent's steps, rounds of labelling or a paced schedule has no such budget to cut.
+        without_epochs = ("reinforcement" if resolved.kind == "reinforcement" else
+                          "active_learning" if resolved.active_learning else
+                          "curriculum" if resolved.curriculum else None)
+        if settings.name == "hyperband" and without_epochs:
+            raise RecipeError(
+                "Hyperband searches by giving trials more epochs of one model.fit, and "
+                f"{WITHOUT_EPOCHS[without_epochs]}; use tuner=random, bayesian or grid.")
         floats = [range_.name for range_ in ranges.values() if isinstance(range_, hp.Float) and range_.step is None]
         if settings.name == "grid" and floats:
             raise RecipeError(

@@ -162,6 +162,8 @@ BAD = [
     ("active_learning.batch=3", "Unknown override key `active_learning.batch`"),
     ("active_learning.budget=5000", "`active_learning.budget` must lie between the 6 labels of the seed set"),
     ("active_learning.initial_per_class=200", "asks for more samples of class"),
+    ("active_learning.query_size=30", "asks for more labels in one round than the whole budget (21)"),
+    ("active_learning.query_size=16", "than the budget leaves after the seed set (21 - 6 = 15)"),
     ('curriculum={"pacing": "linear"}', "one technique at a time: `active_learning` or `curriculum`"),
 ]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import math
 
 import keras
@@ -118,13 +119,15 @@ def noisy_run(tmp_path_factory):
     return only_run_folder(runs_dir, "blobs_curriculum")
 
 
+@pytest.mark.figures
 def test_a_teacher_loss_curriculum_run_records_its_scores_and_pace(noisy_run):
     folder = noisy_run
     scores = np.load(folder / curriculum.SCORES)
     assert np.isfinite(scores).all() and len(scores) == 180
     metrics = read_json(folder / "metrics.json")
     found = metrics["curriculum"]
-    # The cross-fitted teachers rank the 30% flipped labels harder than the clean ones.
+    # The cross-fitted teachers rank the 30% flipped labels harder than the clean ones. Measured gap: 0.350 to
+    # 0.359 over seeds 1-4 on the native and AVX2-capped numeric paths, so 0.2 leaves a margin of 0.15.
     assert found["noisy_label_mean_rank"] > found["clean_label_mean_rank"] + 0.2, found
     with open(folder / "history.csv", newline="") as file:
         rows = list(csv.DictReader(file))
@@ -154,6 +157,28 @@ def test_bad_settings_exit_2_and_write_nothing(override, message, tmp_path, caps
     runs_dir = tmp_path / "runs"
     assert main(["recipe", str(recipe_file), override, "--runs-dir", str(runs_dir)]) == 2
     assert message in capsys.readouterr().err
+    assert not runs_dir.exists()
+
+
+@pytest.mark.parametrize("reference, message", [
+    ("missing.py:scores", "which does not exist"),
+    ("difficulty.py:absent", "has no function 'absent'"),
+    ("difficulty.py:too_few", "must give one finite score per training sample (180); "),
+    ("difficulty.py:not_finite", "not all finite"),
+])
+def test_a_difficulty_function_is_called_and_refused_before_anything_is_written(reference, message, tmp_path,
+                                                                               capsys):
+    (tmp_path / "difficulty.py").write_text(
+        "import numpy as np\n\ndef too_few(features, targets):\n    return np.ones(3)\n\n"
+        "def not_finite(features, targets):\n    return np.full(len(targets), np.nan)\n")
+    recipe_file = tmp_path / "blobs_curriculum.py"
+    recipe_file.write_text("from tests.engine.test_curriculum import small_recipe\n\nrecipe = small_recipe()\n"
+                           "recipe.name = None\n")
+    runs_dir = tmp_path / "runs"
+    override = f"curriculum.difficulty={json.dumps(str(tmp_path / reference))}"
+    assert main(["recipe", str(recipe_file), override, "--runs-dir", str(runs_dir)]) == 2
+    error = capsys.readouterr().err
+    assert message in error and "Traceback" not in error
     assert not runs_dir.exists()
 
 

@@ -56,6 +56,47 @@ def test_the_saved_model_serves_raw_columns_through_serving_default(serve_runs):
     assert np.allclose(served, predicted.filter(like="probability_").to_numpy(), atol=1e-5)
 
 
+def generated_rows(frame):
+    """Raw rows that cover what a user sends: each text column blank in turn, each numeric column blank in turn,
+    an unseen category in each text column, every column blank at once, and the columns in reverse order."""
+    import pandas
+
+    text = [column for column in frame if frame[column].dtype == object]
+    numeric = [column for column in frame if column not in text]
+    rows = [frame.iloc[:8]]
+    for column in text:
+        rows.append(frame.iloc[:8].assign(**{column: np.nan}))
+        rows.append(frame.iloc[:8].assign(**{column: "never seen in training"}))
+    for column in numeric:
+        rows.append(frame.iloc[:8].assign(**{column: np.nan}))
+    rows.append(frame.iloc[:2].assign(**{column: np.nan for column in frame}))
+    return pandas.concat(rows, ignore_index=True)[list(reversed(frame.columns))]
+
+
+def test_the_saved_model_answers_as_predict_does_on_blanks_unseen_categories_and_any_column_order(serve_runs):
+    """The artifact takes a blank text cell as "" (a string tensor holds no NaN), predict as an empty CSV cell:
+    both are the gap the run learned, not an unseen category."""
+    import pandas
+    import tensorflow as tf
+
+    from engine.serve.predict import predict
+    from engine.serve.state import raw_test_split
+
+    folder = serve_runs["penguins_tabular"]
+    assert main(["export", str(folder), "--format", "saved_model"]) == 0
+    features, _ = raw_test_split(json.loads((folder / "recipe.json").read_text()))
+    frame = generated_rows(features)
+    frame.to_csv(folder.parent / "generated.csv", index=False)
+    function = tf.saved_model.load(str(folder / "export" / "saved_model")).signatures["serving_default"]
+    inputs = {column: tf.constant(frame[[column]].to_numpy(dtype="float32")) if frame[column].dtype.kind == "f"
+              else tf.constant(frame[[column]].fillna("").astype(str).to_numpy()) for column in frame}
+    served = np.asarray(next(iter(function(**inputs).values())))
+    predicted = pandas.read_csv(predict(folder, folder.parent / "generated.csv", folder.parent / "g.csv",
+                                        console=print)).filter(like="probability_").to_numpy()
+    assert served.shape == predicted.shape and np.allclose(served, predicted, atol=1e-5), \
+        np.abs(served - predicted).max()
+
+
 @pytest.mark.parametrize("format_name", ["onnx", "litert"])
 def test_a_table_is_refused_for_onnx_and_litert_with_the_reason(serve_runs, capsys, format_name):
     folder = serve_runs["penguins_tabular"]

@@ -59,3 +59,13 @@ def test_bad_overrides_are_refused_before_anything_is_built(word, message):
     with pytest.raises(RecipeError) as caught:
         overridden(word)
     assert message in str(caught.value)
+
+
+def test_tuner_args_take_the_chosen_tuners_own_arguments_as_the_readme_shows():
+    recipe = apply_overrides(load_recipe("iris_mlp"), {"tuner.name": "hyperband", "tuner.args.factor": 4})
+    assert recipe.tuner.args == {"factor": 4}
+    with pytest.raises(RecipeError, match=r"Unknown override key `tuner.args.factr`. Did you mean 'factor'"):
+        apply_overrides(load_recipe("iris_mlp"), {"tuner.name": "hyperband", "tuner.args.factr": 4})
+    # The engine sets a tuner's seed and trial count from the recipe, so tuner.args cannot.
+    with pytest.raises(RecipeError, match="Unknown override key `tuner.args.seed`"):
+        apply_overrides(load_recipe("iris_mlp"), {"tuner.args.seed": 4})

@@ -56,6 +56,7 @@ def without_seconds(metrics: dict) -> dict:
     ("agent.algorithm=dqm", "`agent.algorithm` must be one of dqn, ppo. Received: 'dqm'. Did you mean 'dqn'"),
     ("epochs=5", "`epochs` has no place in a reinforcement recipe"),
     ("metrics=[\"accuracy\"]", "`metrics` has no place in a reinforcement recipe"),
+    ('environment.args={"render_mode": "human"}', "needs a package that is not installed once it runs"),
 ])
 def test_bad_inputs_exit_2_and_write_nothing(override, message, tmp_path, capsys):
     runs_dir = tmp_path / "runs"
@@ -165,12 +166,23 @@ def test_the_diagnosis_reads_the_returns(returns, test_mean, kind, problem):
     assert [(finding.kind, finding.problem) for finding in findings] == [(kind, problem)]
 
 
+@pytest.mark.figures
 def test_make_evaluate_scores_a_shipped_policy_greedily_and_refuses_a_classifier(tmp_path, capsys):
     assert main(["evaluate", "cartpole_ppo", "--episodes", "5"]) == 0
     out = capsys.readouterr().out
     assert "greedy policy: mean return 500.00" in out and "random policy: mean return" in out
     assert main(["evaluate", "digits_cnn"]) == 2
     assert "only the policy of a reinforcement run can be evaluated" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("--episodes", "0", "`episodes` must be an integer in [1, 1000]. Received: 0."),
+    ("--seed", "-1", "`seed` must be an integer in [0, 2147483647]. Received: -1."),
+])
+def test_make_evaluate_refuses_a_number_out_of_range_before_loading_anything(option, value, message, capsys):
+    assert main(["evaluate", "cartpole_ppo", option, value]) == 2
+    error = capsys.readouterr().err
+    assert message in error and "Traceback" not in error
 
 
 def test_make_tune_searches_an_agent_on_its_mean_return(tmp_path):

@@ -172,6 +172,27 @@ def test_grid_needs_steps_and_a_recipe_needs_ranges(tmp_path, capsys):
     assert not runs_dir.exists()
 
 
+CURRICULUM_WITH_A_RANGE = ("from engine import hp\nfrom tests.engine.test_curriculum import small_recipe\n\n"
+                           "recipe = small_recipe()\nrecipe.name = None\n"
+                           "recipe.curriculum['pacing'] = hp.Choice('pacing', ['linear', 'step'], default='linear')\n")
+
+
+@pytest.mark.parametrize("name, trains_in", [
+    ("cartpole_ppo", "a reinforcement recipe trains in environment steps"),
+    ("digits_active", "an active-learning recipe trains in rounds of labelling"),
+    ("curriculum", "a curriculum recipe trains at a pace fixed over all its epochs"),
+])
+def test_hyperband_is_refused_where_a_trial_has_no_epochs_to_cut(name, trains_in, tmp_path, capsys):
+    runs_dir = tmp_path / "runs"
+    if name == "curriculum":
+        name = str(tmp_path / "blobs_curriculum.py")
+        Path(name).write_text(CURRICULUM_WITH_A_RANGE)
+    assert tune(name, runs_dir, "tuner=hyperband") == 2
+    error = capsys.readouterr().err
+    assert trains_in in error and "use tuner=random, bayesian or grid" in error and "Traceback" not in error
+    assert not runs_dir.exists()
+
+
 def test_overwrite_starts_the_search_afresh_only_on_request(search_recipe, tmp_path):
     runs_dir = tmp_path / "runs"
     assert tune(search_recipe, runs_dir, "max_trials=2") == 0

@@ -48,6 +48,7 @@ def _train(folder, name: str, shuffled: bool, *overrides: str):
     return run_cli("recipe", str(folder / f"{name}.py"), *overrides, runs_dir=folder / "runs")
 
 
+@pytest.mark.figures
 def test_shuffled_labels_change_nothing_the_model_learns_only_the_scores_that_read_them(tmp_path):
     runs = {}
     for name, shuffled in (("true_labels", False), ("shuffled_labels", True)):
@@ -60,7 +61,9 @@ def test_shuffled_labels_change_nothing_the_model_learns_only_the_scores_that_re
         np.testing.assert_array_equal(trained, shuffled)
     metrics = {name: read_json(folder / "metrics.json")["test"] for name, folder in runs.items()}
     assert metrics["true_labels"]["reconstruction_mse"] == metrics["shuffled_labels"]["reconstruction_mse"]
-    # The labels reach the assessment: against shuffled labels the codes cluster into nothing.
+    # The labels reach the assessment: against shuffled labels the codes cluster into nothing. The true labels'
+    # NMI measured 0.329 to 0.394 over seeds 1-3 on the native and AVX2-capped numeric paths: 0.3 sits below the
+    # worst with the catalog's margin of 0.02.
     assert metrics["true_labels"]["nmi"] > 0.3 > 0.1 > metrics["shuffled_labels"]["nmi"]
     report = (runs["true_labels"] / "report.md").read_text()
     assert "What the model learned without labels" in report and "PCA, 8 components" in report
@@ -72,6 +75,7 @@ def test_shuffled_labels_change_nothing_the_model_learns_only_the_scores_that_re
     (['data.augmentation=[{"name": "random_shift", "max_shift": 2}]'], "`data.augmentation` has no place"),
     (["model.name=mlp", "model.args={}"], "trains an autoencoder or a contrastive model; 'mlp' is a classifier"),
     (["kind=semi"], "`kind` must be one of"),
+    (["data.label_noise=0.2"], "`data.label_noise` has no place in an unsupervised recipe"),
 ])
 def test_what_an_unsupervised_recipe_cannot_use_is_refused_before_anything_is_written(tmp_path, overrides,
                                                                                        message):

@@ -24,8 +24,11 @@ def test_at_least_two_models_ship():
     assert "resnet50" in zoo.list_models(pretrained=True)
 
 
+@pytest.mark.figures
 @pytest.mark.parametrize("name", zoo.list_pretrained())
 def test_each_shipped_model_reproduces_its_cards_test_metric(name):
+    """On any CPU, within the tolerance zoo.CARD_TOLERANCE states; on one machine, exactly the same figures
+    from the same file twice (the model loaded afresh)."""
     card = zoo.read_card(name)
     path = STORE / name / "model.keras"
     assert path.stat().st_size < MAX_BYTES and zoo.sha256_of(path) == card["sha256"]
@@ -34,8 +37,11 @@ def test_each_shipped_model_reproduces_its_cards_test_metric(name):
         assert field in card, field
     model = zoo.load(name, pretrained=True)
     assert model.count_params() == card["parameters"]
-    for metric, value in reproduced_test_metrics(card, model).items():
-        assert value == pytest.approx(card["metrics"]["test"][metric], abs=1e-6), metric
+    reproduced = reproduced_test_metrics(card, model)
+    for metric, value in reproduced.items():
+        tolerance = zoo.card_tolerance(metric)
+        assert abs(value - card["metrics"]["test"][metric]) <= tolerance, (metric, value, tolerance)
+    assert reproduced_test_metrics(card, zoo.load(name, pretrained=True)) == reproduced
 
 
 def reproduced_test_metrics(card: dict, model: keras.Model) -> dict[str, float]:

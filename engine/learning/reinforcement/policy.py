@@ -16,6 +16,7 @@ import numpy as np
 import zoo
 from engine.errors import RecipeError
 from engine.learning.reinforcement import evaluation
+from engine.recipe.validation import check_value
 from engine.run.artifacts import load_run_model
 
 
@@ -40,6 +41,8 @@ def evaluate(location: str, episodes: int = 100, seed: int | None = None) -> dic
     """Greedy and random returns over `episodes` episodes from the test seeds of `seed` (the recipe's by default)."""
     if not 1 <= episodes <= evaluation.STREAM_LENGTH:
         raise RecipeError(f"`episodes` must be an integer in [1, {evaluation.STREAM_LENGTH}]. Received: {episodes}.")
+    if seed is not None:  # checked against the range a recipe's own seed has, before anything is loaded
+        check_value("seed", seed)
     model, recipe = load_policy(location)
     seeds = evaluation.seeds(recipe["seed"] if seed is None else seed, "test", episodes)
     environment = recipe["environment"]
