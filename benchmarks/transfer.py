@@ -1,28 +1,39 @@
-"""Transfer study: a fine-tuning recipe against the same network from scratch and an RBF SVM.
+"""Transfer study: what a pretrained backbone saves in labels and in epochs against the same network from scratch.
 
-    python -m benchmarks.transfer [recipe ...]     # default: mnist1d59_finetune mnist1d_selfsupervised_finetune
-                                                   #          digits59_finetune
+    python -m benchmarks.transfer [recipe ...] [--seeds 1 2 3] [--labels 2 3 5 10 20]
+        # default recipes: mnist1d59_finetune mnist1d_selfsupervised_finetune digits59_finetune
 
-For each fine-tuning recipe (a pretrained zoo source, few labels per class), over seeds 1, 2, 3 and
-so the same labelled samples in every arm:
+For each fine-tuning recipe (a pretrained zoo source, few labels per class) and each seed, every arm
+trains on the same labelled samples (a seed picks them), is stopped by the recipe's own early stopping
+on the same validation split, and is scored on the same test split:
 
-- fine-tuned: the recipe as it is (all layers train, on a fresh head);
-- frozen first: the backbone frozen for the first tenth of the epochs, then everything at the recipe's
-  learning rate (batch normalization stays frozen);
-- scratch: the same network and epochs with fresh weights, at its own learning rate, chosen from
-  `SCRATCH_RATES` by mean validation accuracy;
-- RBF SVM: scikit-learn's default SVC on the same labelled samples (flattened).
+- fine-tuned: the recipe as it is (all layers train, on a fresh head), at its own learning rate;
+- scratch: the same network and epochs with fresh weights (`model.pretrained=False`, no frozen backbone,
+  no fine-tuning phase), at the learning rate of `SCRATCH_RATES` with the best mean validation accuracy.
+  The rate is chosen once, at `REFERENCE_LABELS` labels per class, and reused across the label curve;
+- RBF SVM: scikit-learn's default SVC on the recipe's own labelled samples (flattened), as a reference.
 
-It then measures the two things transfer is said to save: labels (the fewest labels per class at which
-fine-tuning matches scratch's mean test accuracy) and training time (the epochs and seconds fine-tuning
-takes to reach the validation accuracy scratch ends with, beside the time scratch takes). A recipe with
-a goal in `GOALS` makes the command exit 1 when fine-tuning beats scratch or the SVM by fewer points
-on average.
+Fine-tuning gets no rate search: its rate is the recipe's, set before this study, while scratch picks
+the best of three rates (the recipe's own among them). A search could only raise fine-tuning's accuracy,
+so leaving it out can only shrink the savings measured here, never inflate them.
+
+It prints the scratch rate search, then a label curve (test accuracy of fine-tuned and scratch at each
+count of `--labels` labels per class, `REFERENCE_LABELS` always included), and then the two savings:
+
+- labels: the fewest labels per class on the curve at which fine-tuning's mean test accuracy reaches
+  scratch's mean at `REFERENCE_LABELS` per class, as a fraction of `REFERENCE_LABELS`;
+- epochs: per seed, at `REFERENCE_LABELS` per class, the first epoch at which fine-tuning's validation
+  accuracy reaches the value scratch ends with, over the first epoch at which scratch itself reaches it;
+  the worst (largest) ratio over the seeds counts.
+
+A recipe with goals in `GOALS` makes the command exit 1 when either saving falls short, and says by how much.
 """
 
 from __future__ import annotations
 
+import argparse
 import csv
+import math
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -40,12 +51,18 @@ from engine.report.time_to_target import time_to_target
 from engine.run.building import prepare_data
 from engine.run.training import run_recipe
 
-SEEDS = (1, 2, 3)
+DEFAULT_SEEDS = (1, 2, 3)
+DEFAULT_LABELS = (2, 3, 5, 10, 20)
+DEFAULT_RECIPES = ("mnist1d59_finetune", "mnist1d_selfsupervised_finetune", "digits59_finetune")
+# The labels per class of the scratch run both savings are measured against; the issue states them at 10.
+REFERENCE_LABELS = 10
 SCRATCH_RATES = (3e-4, 1e-3, 3e-3)
-# Points of test accuracy the fine-tuned arm must gain over both scratch and the SVM.
-GOALS = {"mnist1d59_finetune": 10.0, "mnist1d_selfsupervised_finetune": 5.0}
-FEWER_LABELS = {"mnist1d59_finetune": (2, 5), "mnist1d_selfsupervised_finetune": (5,), "digits59_finetune": ()}
-DEFAULT = ("mnist1d59_finetune", "mnist1d_selfsupervised_finetune", "digits59_finetune")
+SCRATCH = {"model.pretrained": False, "model.freeze_backbone": False, "fine_tune": {}}
+# Issue 25 restated the seeds' claim that transfer ends up "significantly reducing training time and data
+# requirements" as two upper bounds on fine-tuning's need over scratch's: the labels per class it takes to
+# match scratch's test accuracy at REFERENCE_LABELS, and the epochs it takes to reach the validation accuracy
+# scratch ends with. Only the recipe the issue names has goals; the others are measured and reported.
+GOALS = {"mnist1d59_finetune": {"labels ratio": 1 / 3, "epochs ratio": 1 / 3}}
 
 
 @dataclass
@@ -61,10 +78,14 @@ class Arm:
     def mean(self) -> float:
         return float(np.mean(self.test))
 
+    @property
+    def mean_validation(self) -> float:
+        return float(np.mean(self.validation))
 
-def run_arm(name: str, recipe_name: str, overrides: dict, runs_dir: str) -> Arm:
+
+def run_arm(name: str, recipe_name: str, overrides: dict, seeds: list[int], runs_dir: str) -> Arm:
     arm = Arm(name)
-    for seed in SEEDS:
+    for seed in seeds:
         recipe = apply_overrides(load_recipe(recipe_name), {**overrides, "seed": seed})
         result = run_recipe(recipe, runs_dir=runs_dir, console=lambda line: None, verbose=0)
         arm.test.append(result.metrics["test"]["accuracy"])
@@ -74,10 +95,10 @@ def run_arm(name: str, recipe_name: str, overrides: dict, runs_dir: str) -> Arm:
     return arm
 
 
-def svm_arm(recipe_name: str) -> Arm:
-    """scikit-learn's RBF SVM on exactly the labelled training samples each seed's run gets."""
-    arm = Arm("RBF SVM")
-    for seed in SEEDS:
+def svm_arm(recipe_name: str, seeds: list[int]) -> Arm:
+    """scikit-learn's RBF SVM on exactly the labelled training samples each seed's run of the recipe gets."""
+    arm = Arm("RBF SVM (reference)")
+    for seed in seeds:
         prepared = prepare_data(resolve(apply_overrides(load_recipe(recipe_name), {"seed": seed})))
         (train_x, train_y), (test_x, test_y) = prepared.splits["train"], prepared.splits["test"]
         model = SVC(kernel="rbf").fit(train_x.reshape(len(train_x), -1), train_y)
@@ -85,75 +106,126 @@ def svm_arm(recipe_name: str) -> Arm:
     return arm
 
 
-def arms_of(recipe_name: str, runs_dir: str) -> tuple[list[Arm], Arm]:
-    """Every arm of the study, printed as it finishes; and the scratch arm at its chosen rate."""
-    recipe = load_recipe(recipe_name)
-    frozen_epochs = max(1, recipe.epochs // 10)
-    rate = recipe.optimizer["learning_rate"]
-    arms = [run_arm("fine-tuned", recipe_name, {}, runs_dir),
-            run_arm(f"frozen for {frozen_epochs} epochs, then fine-tuned", recipe_name, {
-                "model.freeze_backbone": True, "epochs": frozen_epochs,
-                "fine_tune": {"epochs": recipe.epochs - frozen_epochs, "learning_rate": rate}}, runs_dir)]
-    for arm in arms:
-        print(markdown_row([recipe.data.train_per_class, arm.name, *arm.test, arm.mean]), flush=True)
-    scratch = [run_arm(f"scratch, learning rate {rate:g}", recipe_name, {
-        "model.pretrained": False, "model.freeze_backbone": False, "fine_tune": {},
-        "optimizer.learning_rate": rate}, runs_dir) for rate in SCRATCH_RATES]
-    for arm in scratch:
-        print(markdown_row([recipe.data.train_per_class, arm.name, *arm.test, arm.mean]), flush=True)
-    chosen = max(scratch, key=lambda arm: np.mean(arm.validation))
-    svm = svm_arm(recipe_name)
-    print(markdown_row([recipe.data.train_per_class, svm.name, *svm.test, svm.mean]), flush=True)
-    return [*arms, chosen, svm], chosen
+def choose_scratch_rate(recipe_name: str, seeds: list[int], runs_dir: str) -> tuple[float, Arm]:
+    """Scratch at each of SCRATCH_RATES with REFERENCE_LABELS per class; the rate with the best mean validation
+    accuracy, and its arm (which is also the curve's scratch point at REFERENCE_LABELS)."""
+    print(f"\nScratch's learning rate, {REFERENCE_LABELS} labels per class: validation accuracy\n")
+    header = ["learning rate", *(f"seed {seed}" for seed in seeds), "mean validation", "mean test"]
+    print("\n".join(markdown_table(header, [])), flush=True)
+    arms = {}
+    for rate in SCRATCH_RATES:
+        overrides = {**SCRATCH, "optimizer.learning_rate": rate, "data.train_per_class": REFERENCE_LABELS}
+        arm = run_arm(f"scratch, learning rate {rate:g}", recipe_name, overrides, seeds, runs_dir)
+        print(markdown_row([f"{rate:g}", *arm.validation, arm.mean_validation, arm.mean]), flush=True)
+        arms[rate] = arm
+    chosen = max(arms, key=lambda rate: arms[rate].mean_validation)
+    print(f"\nChosen by mean validation accuracy: {chosen:g}.")
+    return chosen, arms[chosen]
 
 
-def fewer_labels(recipe_name: str, scratch: Arm, runs_dir: str) -> str:
-    """Fine-tuning with fewer labels per class, until it matches scratch's mean test accuracy."""
-    counts = FEWER_LABELS.get(recipe_name, ())
+def label_curve(recipe_name: str, seeds: list[int], counts: list[int], rate: float, scratch_reference: Arm,
+                runs_dir: str) -> dict[int, dict[str, Arm]]:
+    """Fine-tuned and scratch test accuracy at each count of labels per class, each row printed as it finishes.
+    Scratch at REFERENCE_LABELS was already run by the rate search, so it is reused rather than trained again."""
+    print(f"\n{recipe_name}, seeds {', '.join(map(str, seeds))}: test accuracy\n")
+    print("\n".join(markdown_table(["labels per class", "arm", *(f"seed {seed}" for seed in seeds), "mean"], [])))
+    curve = {}
     for count in counts:
-        arm = run_arm("fine-tuned", recipe_name, {"data.train_per_class": count}, runs_dir)
-        print(markdown_row([count, arm.name, *arm.test, arm.mean]), flush=True)
-        if arm.mean >= scratch.mean:
-            return f"fine-tuning with {count} labels per class matches scratch ({arm.mean:.4f} >= {scratch.mean:.4f})"
-    tried = ", ".join(str(count) for count in counts) or "none tried"
-    return f"fine-tuning with fewer labels per class ({tried}) stays below scratch's {scratch.mean:.4f}"
+        fine_tuned = run_arm("fine-tuned", recipe_name, {"data.train_per_class": count}, seeds, runs_dir)
+        print(markdown_row([count, fine_tuned.name, *fine_tuned.test, fine_tuned.mean]), flush=True)
+        if count == REFERENCE_LABELS:
+            scratch = scratch_reference
+        else:
+            overrides = {**SCRATCH, "optimizer.learning_rate": rate, "data.train_per_class": count}
+            scratch = run_arm(f"scratch, learning rate {rate:g}", recipe_name, overrides, seeds, runs_dir)
+        print(markdown_row([count, scratch.name, *scratch.test, scratch.mean]), flush=True)
+        curve[count] = {"fine-tuned": fine_tuned, "scratch": scratch}
+    return curve
 
 
-def time_saved(fine_tuned: Arm, scratch: Arm) -> list[str]:
-    """Per seed: epochs and seconds until validation accuracy reaches the value scratch ends with."""
-    lines = []
-    for seed, reached, mine, theirs in zip(SEEDS, scratch.validation, fine_tuned.histories, scratch.histories,
+def labels_saved(curve: dict[int, dict[str, Arm]]) -> tuple[int | None, float]:
+    """The fewest labels per class at which fine-tuning's mean test accuracy reaches scratch's at REFERENCE_LABELS,
+    and that count over REFERENCE_LABELS (infinite when no count on the curve reaches it)."""
+    reference = curve[REFERENCE_LABELS]["scratch"].mean
+    enough = [count for count in sorted(curve) if curve[count]["fine-tuned"].mean >= reference]
+    if not enough:
+        return None, math.inf
+    return enough[0], enough[0] / REFERENCE_LABELS
+
+
+def epochs_saved(fine_tuned: Arm, scratch: Arm, seeds: list[int]) -> tuple[list[str], float]:
+    """Per seed, a line on the epochs and seconds each arm takes to reach the validation accuracy scratch ends with;
+    and the worst (largest) ratio of fine-tuning's epochs to scratch's over the seeds (infinite if one never does)."""
+    lines, ratios = [], []
+    for seed, reached, mine, theirs in zip(seeds, scratch.validation, fine_tuned.histories, scratch.histories,
                                           strict=True):
-        bound = {"accuracy": reached - 1e-9}  # scratch's final weights are those of its best epoch
+        # Scratch's final weights are those of one of its epochs, so it reaches its own final value; the small
+        # margin keeps the comparison exact whatever rounding the logged and the final figures went through.
+        bound = {"accuracy": reached - 1e-9}
         own, fine = time_to_target(theirs, bound)["accuracy"], time_to_target(mine, bound)["accuracy"]
-        fine_text = (f"fine-tuned at epoch {fine['epoch']} ({fine['seconds']:.1f} s)" if fine["epoch"]
-                     else "fine-tuned never")
-        lines.append(f"seed {seed}: validation accuracy {reached:.4f} reached by scratch at epoch {own['epoch']} "
-                     f"({own['seconds']:.1f} s), {fine_text}")
-    return lines
+        if fine["epoch"] is None or own["epoch"] is None:
+            ratio, fine_text = math.inf, "fine-tuned never"
+        else:
+            ratio = fine["epoch"] / own["epoch"]
+            fine_text = f"fine-tuned at epoch {fine['epoch']} ({fine['seconds']:.1f} s): ratio {ratio:.3f}"
+        ratios.append(ratio)
+        own_text = f"epoch {own['epoch']} ({own['seconds']:.1f} s)" if own["epoch"] else "never"
+        lines.append(f"seed {seed}: validation accuracy {reached:.4f} reached by scratch at {own_text}, {fine_text}")
+    return lines, max(ratios)
 
 
-def study(recipe_name: str, runs_dir: str) -> bool:
-    """Print one recipe's table and findings; False when it misses its goal."""
-    print(f"\n{recipe_name}, seeds {', '.join(map(str, SEEDS))}: test accuracy\n")
-    print("\n".join(markdown_table(["labels per class", "arm", *(f"seed {seed}" for seed in SEEDS), "mean"], [])))
-    arms, scratch = arms_of(recipe_name, runs_dir)
-    labels = fewer_labels(recipe_name, scratch, runs_dir)
-    gain, over_svm = 100 * (arms[0].mean - scratch.mean), 100 * (arms[0].mean - arms[-1].mean)
-    goal = GOALS.get(recipe_name)
-    print(f"\nScratch's learning rate, chosen by mean validation accuracy: {scratch.name.rpartition(' ')[2]}.")
-    print(f"Fine-tuned minus scratch: {gain:+.2f} points" + (f" (goal >= {goal:+.0f})" if goal else "")
-          + f"; minus the SVM: {over_svm:+.2f} points.")
-    print(f"Labels: {labels}.")
-    print("Training time to scratch's final validation accuracy:")
-    print("\n".join(f"- {line}" for line in time_saved(arms[0], scratch)), flush=True)
-    return goal is None or min(gain, over_svm) >= goal
+def goal_lines(recipe_name: str, measured: dict[str, float]) -> tuple[list[str], bool]:
+    """One line per goal of the recipe, saying whether it was met and, if not, by how much it was missed."""
+    lines, met = [], True
+    for name, bound in GOALS.get(recipe_name, {}).items():
+        value = measured[name]
+        if value <= bound:
+            lines.append(f"Goal {name} <= {bound:.3f}: met ({value:.3f}).")
+        else:
+            met = False
+            lines.append(f"Goal {name} <= {bound:.3f}: MISSED ({value:.3f}, over by {value - bound:.3f}).")
+    if not lines:
+        lines.append("No goal for this recipe: reported only.")
+    return lines, met
 
 
-def main(names: list[str]) -> int:
+def study(recipe_name: str, seeds: list[int], counts: list[int], runs_dir: str) -> bool:
+    """Print one recipe's rate search, label curve and savings; False when it misses a goal."""
+    rate, scratch_reference = choose_scratch_rate(recipe_name, seeds, runs_dir)
+    curve = label_curve(recipe_name, seeds, counts, rate, scratch_reference, runs_dir)
+    svm = svm_arm(recipe_name, seeds)
+    print(markdown_row([load_recipe(recipe_name).data.train_per_class, svm.name, *svm.test, svm.mean]), flush=True)
+
+    reference = curve[REFERENCE_LABELS]["scratch"].mean
+    enough, labels_ratio = labels_saved(curve)
+    print(f"\nLabels: scratch reaches {reference:.4f} on average with {REFERENCE_LABELS} labels per class; "
+          + (f"fine-tuning reaches it with {enough} ({curve[enough]['fine-tuned'].mean:.4f}): "
+             f"labels ratio {labels_ratio:.3f}." if enough else "fine-tuning does not at any count on the curve."))
+    lines, epochs_ratio = epochs_saved(curve[REFERENCE_LABELS]["fine-tuned"], scratch_reference, seeds)
+    print(f"Epochs, {REFERENCE_LABELS} labels per class, to the validation accuracy scratch ends with:")
+    print("\n".join(f"- {line}" for line in lines))
+    print(f"Worst epochs ratio over the seeds: {epochs_ratio:.3f}.\n")
+    goals, met = goal_lines(recipe_name, {"labels ratio": labels_ratio, "epochs ratio": epochs_ratio})
+    print("\n".join(goals), flush=True)
+    return met
+
+
+def parse_arguments(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.transfer", description=__doc__.splitlines()[0])
+    parser.add_argument("recipes", nargs="*", default=list(DEFAULT_RECIPES), help="fine-tuning recipes to study")
+    parser.add_argument("--seeds", nargs="+", type=int, default=list(DEFAULT_SEEDS), help="seeds of every arm")
+    parser.add_argument("--labels", nargs="+", type=int, default=list(DEFAULT_LABELS),
+                        help=f"labels per class on the curve ({REFERENCE_LABELS} is always added)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str]) -> int:
+    arguments = parse_arguments(argv)
+    # Both savings are measured against scratch at REFERENCE_LABELS, so the curve always holds that count.
+    counts = sorted(set(arguments.labels) | {REFERENCE_LABELS})
     print(f"CPU: {describe_cpu()}")
     with tempfile.TemporaryDirectory() as runs_dir:
-        met = [study(name, runs_dir) for name in names or DEFAULT]
+        met = [study(name, arguments.seeds, counts, runs_dir) for name in arguments.recipes]
     return 0 if all(met) else 1
 
 
