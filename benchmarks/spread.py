@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import platform
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,7 @@ from benchmarks.machine import describe_cpu
 from benchmarks.numeric_paths import PATHS, environment
 from common.text import markdown_table
 from engine.recipe.loading import catalog_names, catalog_test_budget, load_recipe
+from engine.run.plan import versions
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -86,23 +86,6 @@ def run_one(name: str, overrides: list[str], seed: int, path: str, runs_dir: Pat
     if "baseline" in metrics and "mean_return" in metrics["test"]:
         entry["baseline"] = metrics["baseline"]["test"]["mean_return"]
     return entry
-
-
-def versions() -> dict[str, str]:
-    from importlib.metadata import version
-
-    return {package: version(package) for package in ("tensorflow-cpu", "keras", "numpy", "scikit-learn", "gymnasium")
-            if _installed(package)} | {"python": platform.python_version()}
-
-
-def _installed(package: str) -> bool:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        version(package)
-    except PackageNotFoundError:
-        return False
-    return True
 
 
 def summary_rows(results: dict) -> list[list]:

@@ -44,6 +44,20 @@ def without_cost(metrics: dict) -> dict:
     return kept
 
 
+def reload_in_a_fresh_interpreter(model_path: Path, inputs, scratch: Path, predict_only: bool = False):
+    """The outputs of `model_path` on `inputs` (an array or a dict of columns), loaded with
+    `keras.saving.load_model` in a fresh interpreter that imports only Keras, NumPy and `data, zoo`
+    (tests/recipes/reload.py)."""
+    import numpy as np
+
+    np.savez(scratch / "inputs.npz", **(inputs if isinstance(inputs, dict) else {"inputs": inputs}))
+    command = [sys.executable, str(ROOT / "tests" / "recipes" / "reload.py"), str(model_path),
+               str(scratch / "inputs.npz"), str(scratch / "outputs.npy"), *(["--predict-only"] if predict_only else [])]
+    result = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 0, result.stderr[-3000:]
+    return np.load(scratch / "outputs.npy")
+
+
 @pytest.fixture
 def runs_dir(tmp_path: Path) -> Path:
     return tmp_path / "runs"

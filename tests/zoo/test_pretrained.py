@@ -194,21 +194,12 @@ def test_publish_turns_a_finished_run_into_a_verified_entry(tmp_path):
 @pytest.mark.parametrize("name", zoo.list_pretrained())
 def test_each_shipped_model_reloads_in_a_fresh_interpreter_with_keras_alone(name, tmp_path):
     """`import data, zoo` and `keras.saving.load_model(path)` in a fresh interpreter predict what `zoo.load` does."""
-    import os
-    import subprocess
-    import sys
-
-    from tests.conftest import ROOT
+    from tests.conftest import reload_in_a_fresh_interpreter
 
     card, model = zoo.read_card(name), zoo.load(name, pretrained=True)
     if card["recipe"].get("kind") == "reinforcement":
         inputs = np.random.default_rng(0).normal(size=(16, *model.inputs[0].shape[1:])).astype("float32")
     else:
         inputs = prepare_data(saved_recipe(card["recipe"])).splits["test"][0][:64]
-    np.savez(tmp_path / "inputs.npz", inputs=inputs)
-    command = [sys.executable, str(ROOT / "tests" / "recipes" / "reload.py"), str(STORE / name / "model.keras"),
-               str(tmp_path / "inputs.npz"), str(tmp_path / "outputs.npy")]
-    result = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    assert result.returncode == 0, result.stderr[-3000:]
-    np.testing.assert_allclose(np.load(tmp_path / "outputs.npy"), np.asarray(model(inputs, training=False)),
-                               rtol=1e-5, atol=1e-6)
+    reloaded = reload_in_a_fresh_interpreter(STORE / name / "model.keras", inputs, tmp_path)
+    np.testing.assert_allclose(reloaded, np.asarray(model(inputs, training=False)), rtol=1e-5, atol=1e-6)
