@@ -26,11 +26,12 @@ def render(folder: Path, record: dict[str, dict[str, Any]]) -> str:
         f"# Exports of {folder.parent.name}/{folder.name}",
         "",
         "Each artifact holds the model with its fitted preprocessing inside: it takes the raw inputs "
-        "`make predict` takes, and was checked against the Keras model on the run's test split in its own "
-        "runtime before it was kept (max |difference| <= 1e-5, relative to |output| where outputs exceed 1).",
+        "`make predict` takes, and was checked against `make predict` in its own runtime before it was kept, on "
+        "the run's test split and on generated raw rows (near the decision boundary, outside the training range, "
+        "blank or unseen cells): max |difference| <= 1e-5, relative to |output| where outputs exceed 1.",
         "",
         *markdown_table(
-            ["format", "file", "bytes", "test samples", "max abs diff", "passed", "1 sample ms", "batch 32 ms"],
+            ["format", "file", "bytes", "rows checked", "max abs diff", "passed", "1 sample ms", "batch 32 ms"],
             [[name, f"`{entry['file']}`", entry["bytes"], entry["parity"]["samples"],
               f"{entry['parity']['max_abs_diff']:.3g}", "yes" if entry["parity"]["passed"] else "no",
               f"{entry['latency_ms']['1']:.3f}", f"{entry['latency_ms']['32']:.3f}"]
@@ -43,9 +44,10 @@ def render(folder: Path, record: dict[str, dict[str, Any]]) -> str:
             f"- Load: {LOADING[name]}",
             f"- Inputs: {_signature(entry['inputs'])}",
             f"- Outputs: {_signature(entry['outputs'])}: {entry['output_meaning']}",
-            f"- Parity on {entry['parity']['samples']} test samples: max |difference| "
+            f"- Parity on {entry['parity']['samples']} rows: max |difference| "
             f"{entry['parity']['max_abs_diff']:.3g}, relative {entry['parity']['max_scaled_diff']:.3g} "
-            f"(tolerance {entry['parity']['tolerance']:g})",
+            f"(tolerance {entry['parity']['tolerance']:g}); the cases: "
+            + "; ".join(f"{case} ({count})" for case, count in entry["parity"].get("cases", {}).items()),
             f"- Size: {entry['bytes']:,} bytes",
             f"- Median latency in {entry['runtime']}: {entry['latency_ms']['1']:.3f} ms for one sample, "
             f"{entry['latency_ms']['32']:.3f} ms for a batch of 32 ({entry['machine']}; exported {entry['exported']})",

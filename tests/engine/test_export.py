@@ -1,5 +1,6 @@
 """make export: SavedModel, ONNX and LiteRT artifacts with the preprocessing inside, parity-checked in their own
-runtimes on the run's test split; refusals exit 2 and write nothing; a parity failure keeps nothing."""
+runtimes on the run's test split and generated raw rows (engine.serve.probes); refusals exit 2 and write
+nothing; a parity failure keeps nothing."""
 
 from __future__ import annotations
 
@@ -29,7 +30,15 @@ def test_every_exportable_kind_passes_parity_in_its_own_runtime(serve_runs, name
     assert main(["export", str(folder), "--format", format_name]) == 0
     entry = json.loads((folder / "export" / "exports.json").read_text())[format_name]
     assert entry["parity"]["passed"] and entry["parity"]["max_scaled_diff"] <= 1e-5
-    assert entry["parity"]["samples"] == json.loads((folder / "env.json").read_text())["data"]["sizes"]["test"]
+    cases = entry["parity"]["cases"]
+    assert cases["test split"] == json.loads((folder / "env.json").read_text())["data"]["sizes"]["test"]
+    boundary = "between test rows" if name == "diabetes_regression" else "near the decision boundary"
+    edges = ["values three times the test rows'", "an all-zero row"]
+    if name == "penguins_tabular":
+        edges = ["a blank text cell (island)", "a category never seen in training (sex)",
+                 "a blank numeric cell (body_mass_g)", "every cell blank"]
+    assert cases[boundary] > 0 and all(cases[edge] > 0 for edge in edges), cases
+    assert entry["parity"]["samples"] == sum(cases.values())
     assert (folder / "export" / ARTIFACT[format_name]).exists() and entry["bytes"] > 0
     assert entry["latency_ms"]["1"] > 0 and entry["latency_ms"]["32"] > 0
     readme = (folder / "export" / "README.md").read_text()
