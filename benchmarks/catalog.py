@@ -7,16 +7,20 @@ recipe's preprocessing) and scored on its test split: an RBF-kernel SVM for clas
 ordinary least squares for regression, k-means on the raw inputs for an unsupervised recipe (NMI,
 like the recipe's codes). Each recipe runs over seeds 1-3 (1-5 where a run takes under a minute), and its
 **mean** is held to its target: one seed's figure says little about what a user gets. Prints a Markdown
-table of the mean, min and max for README.md; exits 1 when a recipe's mean misses its target.
+table of the mean, min and max for README.md, and keeps every figure, with the CPU and versions, in
+`benchmarks/results/catalog.json` (a recipe run again replaces its entry); exits 1 when a recipe's mean misses
+its target.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 from sklearn.linear_model import LinearRegression
 from sklearn.metrics import accuracy_score, r2_score
@@ -30,6 +34,7 @@ from engine.recipe.loading import catalog_names, load_recipe
 from engine.recipe.resolve import resolve
 from engine.report.representation import cluster_scores
 from engine.run.building import prepare_data
+from engine.run.plan import versions
 from engine.run.training import run_recipe
 
 
@@ -96,11 +101,25 @@ def measure(name: str, runs_dir: str) -> Spread:
     return spread
 
 
+RESULTS = Path(__file__).resolve().parent / "results" / "catalog.json"
+
+
+def keep(spreads: list[Spread], path: Path = RESULTS) -> None:
+    """Each recipe's figures into the results file, beside those of recipes measured in earlier runs."""
+    results = json.loads(path.read_text()) if path.exists() else {"recipes": {}}
+    for spread in spreads:
+        results["recipes"][spread.name] = {**asdict(spread), "cpu": describe_cpu(), "versions": versions()}
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
+
+
 def main(names: list[str]) -> int:
+    spreads = []
     with tempfile.TemporaryDirectory() as runs_dir:
         # Reinforcement recipes have no dataset for a scikit-learn baseline: benchmarks.rl runs them.
-        spreads = [measure(name, runs_dir) for name in names or
-                   [name for name in catalog_names() if load_recipe(name).kind != "reinforcement"]]
+        for name in names or [name for name in catalog_names() if load_recipe(name).kind != "reinforcement"]:
+            spreads.append(measure(name, runs_dir))
+            keep(spreads[-1:])
     print(f"Machine: {describe_cpu()}")
     header = ["recipe", "test metric", "seeds", "mean", "min", "max", "target (mean)", "same-split baseline (mean)",
               "wall s per run"]
