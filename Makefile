@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 WORKERS ?= 0
 
 .DEFAULT_GOAL := help
-.PHONY: help install recipe tune compare publish list tensorboard test test-portable lint bench predict export evaluate
+.PHONY: help install recipe tune compare publish list tensorboard test test-portable lint bench predict export evaluate serve
 
 help:
 	@echo "make recipe [NAME=digits_cnn] [ARGS=\"epochs=5 optimizer.learning_rate=0.01\"] [WORKERS=2]"
@@ -24,6 +24,7 @@ help:
 	@echo "make publish RUN=runs/<recipe>/<run> [AS=name] [OVERWRITE=1]"
 	@echo "make predict RUN=runs/<recipe>/<run> INPUT=rows.csv [OUTPUT=predictions.csv]   # or MODEL=<zoo name>"
 	@echo "make export RUN=runs/<recipe>/<run> [FORMAT=saved_model|onnx|litert]"
+	@echo "make serve RUN=runs/<recipe>/<run> [PORT=8501] [NAME=...]   # or MODEL=<zoo name>; TF Serving's REST API"
 	@echo "make evaluate RUN=runs/<recipe>/<run> [EPISODES=100] [SEED=7]   # a trained agent's greedy return"
 	@echo "make list | make tensorboard [PORT=6006] | make test | make test-portable | make bench | make lint | make install [TF=gpu]"
 
@@ -63,6 +64,12 @@ FORMAT ?= saved_model
 export: $(EXPORT_STAMP)
 	@$(PY) -m engine export $(RUN) --format $(FORMAT)
 
+# TF Serving's REST API on 127.0.0.1: make serve RUN=runs/<recipe>/<run> [PORT=8501] [NAME=...], or MODEL=<zoo name>.
+# PORT and NAME have other defaults above (TensorBoard's port, the recipe to train): serve takes them only when given.
+SERVE_PORT = $(if $(filter file,$(origin PORT)),8501,$(PORT))
+serve: $(STAMP)
+	@$(PY) -m engine serve $(or $(RUN),$(MODEL)) --port $(SERVE_PORT) $(if $(filter-out file,$(origin NAME)),--name $(NAME))
+
 list: $(STAMP)
 	@$(PY) -m engine list
 
@@ -88,10 +95,11 @@ test-portable: $(STAMP) $(EXPORT_STAMP)
 	  || exit 1; done
 
 # Every benchmark runs; the target fails at the end if any of them missed its goal.
-BENCHMARKS = catalog transfer pipeline overhead speed streaming rl active_learning curriculum
+BENCHMARKS = catalog transfer pipeline overhead speed streaming rl active_learning curriculum serve
 bench: $(STAMP)
 	@failed=""; for name in $(BENCHMARKS); do $(PY) -m benchmarks.$$name || failed="$$failed $$name"; done; \
 	if [ -n "$$failed" ]; then echo "make bench: goals missed by:$$failed"; exit 1; fi
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports

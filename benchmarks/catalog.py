@@ -9,7 +9,7 @@ like the recipe's codes). Each recipe runs over seeds 1-3 (1-5 where a run takes
 **mean** is held to its target: one seed's figure says little about what a user gets. Prints a Markdown
 table of the mean, min and max for README.md, and keeps every figure, with the CPU and versions, in
 `benchmarks/results/catalog.json` (a recipe run again replaces its entry); exits 1 when a recipe's mean misses
-its target.
+its target. `python -m benchmarks.catalog --table` prints the table of every recipe the file holds.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ import data
 from benchmarks.machine import describe_cpu
 from common.targets import class_indices
 from common.text import markdown_table
+from engine.kinds import kind_named
 from engine.recipe.loading import catalog_names, load_recipe
 from engine.recipe.resolve import resolve
 from engine.report.representation import cluster_scores
@@ -42,7 +43,7 @@ def baseline(prepared: data.Prepared, kind: str = "supervised", seed: int = 0) -
     """Name and test score of the scikit-learn baseline for the prepared splits."""
     (train_x, train_y), (test_x, test_y) = prepared.splits["train"], prepared.splits["test"]
     train_x, test_x = train_x.reshape(len(train_x), -1), test_x.reshape(len(test_x), -1)
-    if kind == "unsupervised":
+    if not kind_named(kind).labelled:
         scores = cluster_scores(train_x, test_x, test_y, prepared.num_classes, seed)
         return "k-means on raw inputs NMI", scores["nmi"]
     if prepared.task == data.CLASSIFICATION:
@@ -113,21 +114,42 @@ def keep(spreads: list[Spread], path: Path = RESULTS) -> None:
     path.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
 
 
-def main(names: list[str]) -> int:
-    spreads = []
-    with tempfile.TemporaryDirectory() as runs_dir:
-        # Reinforcement recipes have no dataset for a scikit-learn baseline: benchmarks.rl runs them.
-        for name in names or [name for name in catalog_names() if load_recipe(name).kind != "reinforcement"]:
-            spreads.append(measure(name, runs_dir))
-            keep(spreads[-1:])
-    print(f"Machine: {describe_cpu()}")
+def table(spreads: list[Spread]) -> list[str]:
+    """The Markdown table of README.md's results: mean, min and max over seeds beside the baseline's mean."""
     header = ["recipe", "test metric", "seeds", "mean", "min", "max", "target (mean)", "same-split baseline (mean)",
               "wall s per run"]
     cells = [[f"`{spread.name}`", spread.metric, len(spread.scores), spread.mean, min(spread.scores),
               max(spread.scores), f">= {spread.target}",
               f"{spread.baseline_name} {sum(spread.baselines) / len(spread.baselines):.4f}",
               f"{sum(spread.walls) / len(spread.walls):.1f}"] for spread in spreads]
-    print("\n".join(markdown_table(header, cells)))
+    return markdown_table(header, cells)
+
+
+def kept(path: Path = RESULTS) -> list[Spread]:
+    """Every recipe's figures as the results file holds them, in name order."""
+    recipes = json.loads(path.read_text())["recipes"] if path.exists() else {}
+    names = {field_.name for field_ in dataclasses.fields(Spread)}
+    return [Spread(**{key: value for key, value in entry.items() if key in names})
+            for _, entry in sorted(recipes.items())]
+
+
+def main(names: list[str]) -> int:
+    if names == ["--table"]:
+        # The table of every recipe kept so far, with the machines that measured them.
+        spreads = kept()
+        recipes = json.loads(RESULTS.read_text())["recipes"] if RESULTS.exists() else {}
+        for cpu in sorted({entry["cpu"] for entry in recipes.values()}):
+            print(f"Machine: {cpu}")
+        print("\n".join(table(spreads)))
+        return 0
+    spreads = []
+    with tempfile.TemporaryDirectory() as runs_dir:
+        # Reinforcement recipes have no dataset for a scikit-learn baseline: benchmarks.rl runs them.
+        for name in names or [name for name in catalog_names() if "data" in kind_named(load_recipe(name).kind).fields]:
+            spreads.append(measure(name, runs_dir))
+            keep(spreads[-1:])
+    print(f"Machine: {describe_cpu()}")
+    print("\n".join(table(spreads)))
     missed = [spread for spread in spreads if not spread.met]
     for spread in missed:
         print(f"{spread.name}: mean test {spread.metric} {spread.mean:.4f} misses its target {spread.target}")

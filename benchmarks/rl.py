@@ -19,6 +19,7 @@ from pathlib import Path
 
 from benchmarks.machine import describe_cpu
 from common.text import markdown_table
+from engine.kinds import kind_named
 from engine.recipe.loading import catalog_names, load_recipe
 
 # The goal: each CartPole agent solves it within 10 minutes of wall time on the 2-core machine.
@@ -26,7 +27,7 @@ WALL_LIMIT = 600.0
 
 
 def reinforcement_recipes() -> list[str]:
-    return [name for name in catalog_names() if load_recipe(name).kind == "reinforcement"]
+    return [name for name in catalog_names() if "environment" in kind_named(load_recipe(name).kind).fields]
 
 
 # Each agent's spread: the mean over these seeds is held to the target (one seed's return says little).

@@ -1,12 +1,16 @@
 """How a recipe runs: check -> plan -> train -> assess -> record, one subpackage per question.
 
-- `engine.recipe`: what may a recipe say? (schema, ranges, overrides, valid numbers, loading)
+Layers, each importing only those below it (pyproject.toml's [tool.importlinter], checked by make lint):
+
+- `engine.cli`: `python -m engine ...`, behind the Makefile.
+- `engine.tune`: how is a search run? (KerasTuner over the recipe's ranges; each trial built and fitted by its kind)
+- `engine.serve`: how is a trained model used? (predict, export)
+- `engine.learning`: the kinds of learning (supervised, unsupervised, reinforcement; active learning, curricula)
 - `engine.run`: how does one run go? (plan, training, record, resume, run folders, publish)
-- `engine.learning`: what differs between kinds of learning? (supervised today)
-- `engine.tune`: how is a search run? (KerasTuner over the recipe's ranges)
-- `engine.distribute`: which devices and workers? (tf.distribute strategies, local clusters)
 - `engine.report`: what does a run tell a person? (evaluation, diagnosis, cost, plots, report.md, TensorBoard)
-- `engine.cli`: `python -m engine ...`, behind the Makefile; `engine.errors`: `RecipeError`.
+- `engine.recipe`: what may a recipe say? (schema, ranges, overrides, valid numbers, loading, Keras objects)
+- `engine.kinds`: the kind protocol and registry; `engine.distribute`: which devices and workers?
+- `engine.errors`: `RecipeError`.
 
 Recipe modules need only:
 

@@ -9,6 +9,7 @@
     python -m engine evaluate RUN_OR_ZOO_NAME [--episodes 100] [--seed S]
     python -m engine predict RUN_OR_ZOO_NAME INPUT [--output predictions.csv]
     python -m engine export RUN --format saved_model|onnx|litert
+    python -m engine serve RUN_OR_ZOO_NAME [--port 8501] [--host 127.0.0.1] [--name NAME]
 
 A mistake in what was asked (exit code 2) or a failure while running (exit code 1) prints a
 one-paragraph message and no traceback; set ENGINE_DEBUG=1 to see the traceback as well.
@@ -70,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
             return _list()
         if arguments.command == "evaluate":
             return _evaluate(arguments.run, arguments.episodes, arguments.seed)
-        if arguments.command in ("predict", "export"):
+        if arguments.command in ("predict", "export", "serve"):
             return _serve(arguments)
         if arguments.command == "publish":
             from engine.run.publish import publish
@@ -179,11 +180,24 @@ def _serve_parsers(commands) -> None:
     export = commands.add_parser("export", help="export a run's model with its preprocessing, parity-checked")
     export.add_argument("run", help="the run folder, runs/<recipe>/<run>")
     export.add_argument("--format", default="saved_model", help="saved_model (default), onnx or litert")
+    serve = commands.add_parser("serve", help="serve a trained run or a zoo model over HTTP (TF Serving's REST API)")
+    serve.add_argument("run", help="a run folder, runs/<recipe>/<run>, or a pretrained zoo model's name")
+    serve.add_argument("--port", type=int, default=8501, help="the port to listen on (default: 8501)")
+    serve.add_argument("--host", default="127.0.0.1", help="the address to listen on (default: 127.0.0.1)")
+    serve.add_argument("--name", default=None, help="the model's name in /v1/models/NAME (default: the recipe's)")
+    serve.add_argument("--max-batch-size", type=int, default=32, help="samples per model call at most (default: 32)")
+    serve.add_argument("--max-wait-ms", type=float, default=2.0,
+                       help="how long a batch waits for requests on their way in (default: 2 ms)")
 
 
 def _serve(arguments) -> int:
-    """make predict and make export (engine.serve); a failed export parity check exits 1 with its figures."""
+    """make predict, make export and make serve (engine.serve); a failed export parity check exits 1."""
     console = lambda line: print(line, flush=True)  # noqa: E731
+    if arguments.command == "serve":
+        from engine.serve.server import serve
+
+        return serve(arguments.run, arguments.host, arguments.port, arguments.name, arguments.max_batch_size,
+                     arguments.max_wait_ms / 1000, console)
     if arguments.command == "predict":
         from engine.serve.predict import predict
 

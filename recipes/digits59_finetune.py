@@ -5,11 +5,11 @@ other digits), and all layers train together on the 100 labelled images. Validat
 the full held-out splits of digits 5-9, which digits04_cnn never saw. Expected result: test
 accuracy >= 0.95 (0.974 with seed 42, from `python -m benchmarks.catalog digits59_finetune`).
 
-Against the same network trained from scratch on the same images (the version of `benchmarks.transfer` before
-commit f4d40a7, which compared the arms at the recipe's own 20 labels per class; seeds 1-3) this gains nothing: 0.9641 against 0.9715 on average for scratch
-at its best learning rate, and 0.9628 for an RBF SVM, because 20 images per class already teach
-this small network most of what the 8x8 digits hold. Freezing the backbone for the first 6 epochs
-gave 0.9752. MNIST-1D is where transfer pays (mnist1d59_finetune).
+Against the same network trained from scratch on the same images (the version of `benchmarks.transfer` before commit
+f4d40a7, which compared the arms at the recipe's own 20 labels per class; seeds 1-3) this gains nothing: 0.9641
+against 0.9715 on average for scratch at its best learning rate, and 0.9628 for an RBF SVM, because 20 images per
+class already teach this small network most of what the 8x8 digits hold. Freezing the backbone for the first 6
+epochs gave 0.9752. MNIST-1D is where transfer pays (mnist1d59_finetune).
 
 On its full settings, over seeds 42, 1 and 2 on three numeric paths (`python -m benchmarks.spread
 digits59_finetune`) test accuracy was 0.974 to 0.985 (mean 0.980), and `make test` holds each run to 0.95,

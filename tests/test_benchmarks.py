@@ -29,3 +29,16 @@ def test_the_hand_written_script_and_the_engine_reach_the_same_test_metrics(tmp_
     # One period per epoch, each from an epoch's start to the next (the last to the end of training).
     assert len(clock.periods()) == len(BUILT[-1].periods()) == 3
     assert all(period > 0 for period in clock.periods())
+
+
+def test_the_catalog_results_file_keeps_each_recipe_and_gives_back_its_table(tmp_path):
+    from benchmarks.catalog import Spread, keep, kept, table
+
+    path = tmp_path / "catalog.json"
+    keep([Spread("iris_mlp", "accuracy", 0.93, [0.9, 1.0], [0.95, 0.95], "RBF SVM accuracy", [2.0, 4.0])], path)
+    keep([Spread("wine_mlp", "accuracy", 0.94, [0.5], [1.0], "RBF SVM accuracy", [3.0])], path)
+    keep([Spread("iris_mlp", "accuracy", 0.93, [0.8], [0.9], "RBF SVM accuracy", [1.0])], path)
+    spreads = kept(path)
+    assert [(spread.name, spread.scores) for spread in spreads] == [("iris_mlp", [0.8]), ("wine_mlp", [0.5])]
+    rows = table(spreads)
+    assert "| `wine_mlp` | accuracy | 1 | 0.5000 | 0.5000 | 0.5000 | >= 0.94 | RBF SVM accuracy 1.0000 | 3.0 |" in rows

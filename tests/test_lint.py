@@ -36,3 +36,47 @@ def test_no_function_is_longer_than_sixty_lines():
                  for entry in long_functions(path)]
     assert not offenders, (f"{len(offenders)} functions are longer than {MAX_FUNCTION_LINES} lines; split them:\n"
                            + "\n".join(offenders))
+
+
+def test_the_import_contracts_hold():
+    """engine/'s layers import downward only, and data/, zoo/ and common/ never import the engine (pyproject.toml's
+    [tool.importlinter]); a module that imports upward makes a circle this catches before an import fails."""
+    linter = Path(sys.executable).with_name("lint-imports")
+    result = subprocess.run([str(linter), "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, f"lint-imports found broken contracts:\n{result.stdout}{result.stderr}"
+    assert "0 broken" in result.stdout
+
+
+def project_modules() -> list[str]:
+    names = []
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    return [name for name in names if not name.endswith("__main__")]
+
+
+def test_every_module_imports_alone_in_a_fresh_interpreter():
+    """Each module of engine/, data/, zoo/ and common/ imports by itself, first: no module works only because
+    another was imported before it. One interpreter per module would take minutes (TensorFlow loads in each),
+    so a fresh interpreter imports them one after another, each after clearing every project module from
+    sys.modules, which makes each import the first."""
+    script = (
+        "import importlib, sys, traceback\n"
+        f"roots = {PACKAGES!r}\n"
+        "failed = []\n"
+        "for name in sys.argv[1:]:\n"
+        "    for loaded in [key for key in sys.modules if key.split('.')[0] in roots]:\n"
+        "        del sys.modules[loaded]\n"
+        "    try:\n"
+        "        importlib.import_module(name)\n"
+        "    except Exception:\n"
+        "        failed.append(name + ': ' + traceback.format_exc().strip().splitlines()[-1])\n"
+        "print('\\n'.join(failed))\n"
+        "sys.exit(1 if failed else 0)\n"
+    )
+    modules = project_modules()
+    result = subprocess.run([sys.executable, "-c", script, *modules], cwd=ROOT, capture_output=True, text=True,
+                            timeout=600)
+    assert result.returncode == 0, f"modules that fail to import alone:\n{result.stdout}{result.stderr[-3000:]}"
+    assert len(modules) > 100

@@ -36,19 +36,19 @@ import tensorflow as tf
 
 import data
 import data.pipeline
+from common.files import write_json, write_text
 from common.text import plural
 from engine.errors import RecipeError
+from engine.kinds import Recorded, Trained, technique_settings
 from engine.learning import supervised
-from engine.learning.base import Trained, technique_settings
+from engine.recipe.keras_objects import build_callbacks
 from engine.report import label_efficiency
 from engine.report.cost import EpochTimer
 from engine.report.diagnosis import StopOnNaN
 from engine.report.tensorboard_logs import write_scalars
 from engine.run.building import build_model
-from engine.run.keras_objects import build_callbacks
 from engine.run.plan import Plan
 from engine.run.resume import EpochLog, Resume
-from engine.run.run_folder import write_json, write_text
 
 STATE = "active_learning.json"
 ROUNDS = "rounds.csv"
@@ -82,53 +82,6 @@ def setting_defaults() -> dict[str, Any]:
 def settings_of(recipe) -> Settings:
     """The recipe's settings, refusing a key that is not one of them."""
     return technique_settings("active_learning", recipe.active_learning, Settings)
-
-
-def check(recipe) -> None:
-    """Refuse, before any data is read, what active learning cannot wrap."""
-    if recipe.kind != "supervised":
-        raise RecipeError(f"`active_learning` chooses which samples get labels, so it wraps supervised learning "
-                          f"only; this recipe is kind={recipe.kind!r}. Remove `active_learning` or set "
-                          "kind='supervised'.")
-    if recipe.curriculum:
-        raise RecipeError("A recipe declares one technique at a time: `active_learning` or `curriculum`, not both.")
-    if recipe.fine_tune:
-        raise RecipeError("`active_learning` retrains one phase each round; remove `fine_tune` from this recipe.")
-    settings = settings_of(recipe)
-    query_size, budget = settings.query_size, settings.budget
-    if isinstance(query_size, int) and isinstance(budget, int) and query_size > budget:
-        raise RecipeError(f"`active_learning.query_size={settings.query_size}` asks for more labels in one round than "
-                          f"the whole budget ({settings.budget}); lower query_size or raise budget.")
-    if settings.strategy not in STRATEGIES:  # also in the validation table; here for a recipe built in code
-        raise RecipeError(f"`active_learning.strategy` must be one of {', '.join(map(repr, STRATEGIES))}. "
-                          f"Received: {settings.strategy!r}.")
-
-
-def check_built(plan: Plan) -> None:
-    """Refuse settings the data cannot meet: a class with too few samples, a budget the pool cannot fill."""
-    settings, prepared = settings_of(plan.recipe), plan.prepared
-    if isinstance(prepared.splits["train"][0], data.Stream):
-        raise RecipeError("`active_learning` scores and picks single samples of the pool, so it needs the training "
-                          "split in memory; this source streams it from files.")
-    if prepared.task != data.CLASSIFICATION:
-        raise RecipeError("`active_learning` ranks samples by the model's class probabilities, so it needs a "
-                          f"classification source; {plan.recipe.data.source!r} gives regression targets.")
-    labels = _class_labels(prepared.splits["train"][1])
-    counts = np.bincount(labels, minlength=prepared.num_classes)
-    start = settings.initial_per_class * prepared.num_classes
-    if counts.min() < settings.initial_per_class:
-        raise RecipeError(f"`active_learning.initial_per_class={settings.initial_per_class}` asks for more samples "
-                          f"of class {int(counts.argmin())} than the training split holds ({int(counts.min())}).")
-    if not start <= settings.budget <= len(labels):
-        raise RecipeError(
-            f"`active_learning.budget` must lie between the {start} labels of the seed set (initial_per_class "
-            f"{settings.initial_per_class} x {prepared.num_classes} classes) and the {len(labels)} samples of the "
-            f"training split. Received: {settings.budget}.")
-    if settings.query_size > settings.budget - start:
-        raise RecipeError(
-            f"`active_learning.query_size={settings.query_size}` asks for more labels in one round than the budget "
-            f"leaves after the seed set ({settings.budget} - {start} = {settings.budget - start}); lower query_size "
-            "or raise budget.")
 
 
 class Oracle:
@@ -302,33 +255,9 @@ def run_loop(plan: Plan, oracle: Oracle, folder: Path | None, resume: Resume | N
             return result, pool
 
 
-def train(plan: Plan, folder: Path | None, resume: Resume | None, console, verbose: int) -> Trained:
-    """The whole loop; the run keeps the last round's model, callbacks, epochs and metrics."""
-    started, timer = time.perf_counter(), EpochTimer()
-    oracle = Oracle(plan.prepared.splits["train"][1])
-    last, pool = run_loop(plan, oracle, folder, resume, console, timer)
-    plan.model, plan.callbacks = last.model, last.callbacks
-    stopped = next((callback for callback in last.callbacks if getattr(callback, "stopped_epoch", 0)), None)
-    stopped_by = f"stopped early by {type(stopped).__name__} after epoch {stopped.stopped_epoch + 1}" \
-        if stopped is not None else ""
-    restored_best = bool(stopped is not None and getattr(stopped, "restore_best_weights", False))
-    return Trained(last.log, timer, time.perf_counter() - started, last.metrics, stopped_by, restored_best,
-                   extra={"pool": pool})
-
-
 def curve_of(rows: list[dict[str, Any]]) -> tuple[list[int], list[float]]:
     """Labels used and test accuracy, one point per round."""
     return [int(row["labels"]) for row in rows], [float(row["test_accuracy"]) for row in rows]
-
-
-def assess(plan: Plan, trained: Trained, folder: Path):
-    """The last round's model assessed as a supervised run's, plus the label-efficiency curve."""
-    assessment = supervised.assess(plan, trained, folder)
-    curve = curve_of(trained.extra["pool"].rows)
-    assessment.pictures["label_efficiency"] = label_efficiency.plot_curves(
-        {settings_of(plan.recipe).strategy: curve}, folder / PICTURE, plan.recipe.targets.get("accuracy"),
-        title=f"Label efficiency: {plan.recipe.name}")
-    return assessment
 
 
 def summary(plan: Plan, rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -341,32 +270,6 @@ def summary(plan: Plan, rows: list[dict[str, Any]]) -> dict[str, Any]:
             "target_accuracy": target, "labels_to_target": label_efficiency.labels_to_reach(labels, accuracies, target)}
 
 
-def record(plan: Plan, trained: Trained, assessment, folder: Path, env: dict, console):
-    """The engine's record, then the loop's own section in metrics.json and report.md."""
-    from engine.run.record import record as record_run  # imported here: engine.run.record imports this package
-
-    result = record_run(plan, trained, assessment, folder, env, console)
-    rows = trained.extra["pool"].rows
-    found = summary(plan, rows)
-    result.metrics["active_learning"] = found
-    write_json(folder / "metrics.json", result.metrics)
-    strategy = found["settings"]["strategy"]
-    lines = ["## Active learning", "",
-             f"Strategy {strategy!r}: {plural(len(rows), 'round')}, from {found['labels'][0]} to "
-             f"{found['labels'][-1]} labels of the {len(plan.prepared.splits['train'][1])}-sample training split "
-             "(validation and test never enter the pool). `rounds.csv` has every round; "
-             "`active_learning.json` the labelled samples in the order asked for.", "",
-             *label_efficiency.summary_lines({strategy: curve_of(rows)}, found["target_accuracy"]), "",
-             f"![label efficiency]({PICTURE})", "",
-             "Compare strategies on the same seeds with `python -m benchmarks.active_learning`.", ""]
-    report = (folder / "report.md").read_text()
-    write_text(folder / "report.md", report.replace("## Files", "\n".join(lines) + "\n## Files", 1))
-    console(f"Active learning ({strategy}): area under the label-efficiency curve {found['area_under_curve']:.4f}; "
-            + (f"target reached with {found['labels_to_target']} labels." if found["labels_to_target"]
-               else "target not reached within the budget."))
-    return result
-
-
 def trial_score(recipe, prepared: data.Prepared, chosen) -> dict[str, float]:
     """A search trial (engine.tune.search): the whole loop as a run would go, scored by its last round's
     validation metrics (`val_accuracy`, `val_loss`); the test split stays unseen by the search."""
@@ -375,3 +278,104 @@ def trial_score(recipe, prepared: data.Prepared, chosen) -> dict[str, float]:
     final = last.log.rows[-1] if last.log.rows else {}
     return {**{name: float(value) for name, value in final.items() if name not in ("epoch", "seconds")},
             **{f"val_{name}": value for name, value in last.metrics["validation"].items()}}
+
+
+class ActiveLearning(supervised.Supervised):
+    """Supervised learning whose training split is a pool of unlabelled samples, labelled round by round."""
+
+    name = "supervised, active learning"
+    technique = "active_learning"
+    wraps = ("supervised",)
+    without_epochs = "an active-learning recipe trains in rounds of labelling, each a new fit"
+
+    def settings(self) -> dict[str, Any]:
+        return setting_defaults()
+
+    def check(self, recipe) -> None:
+        """Refuse, before any data is read, what active learning cannot wrap."""
+        if recipe.kind not in self.wraps:
+            raise RecipeError(f"`active_learning` chooses which samples get labels, so it wraps supervised learning "
+                              f"only; this recipe is kind={recipe.kind!r}. Remove `active_learning` or set "
+                              "kind='supervised'.")
+        if recipe.fine_tune:
+            raise RecipeError("`active_learning` retrains one phase each round; remove `fine_tune` from this recipe.")
+        settings = settings_of(recipe)
+        query_size, budget = settings.query_size, settings.budget
+        if isinstance(query_size, int) and isinstance(budget, int) and query_size > budget:
+            raise RecipeError(f"`active_learning.query_size={settings.query_size}` asks for more labels in one round "
+                              f"than the whole budget ({settings.budget}); lower query_size or raise budget.")
+        if settings.strategy not in STRATEGIES:  # also in the validation table; here for a recipe built in code
+            raise RecipeError(f"`active_learning.strategy` must be one of {', '.join(map(repr, STRATEGIES))}. "
+                              f"Received: {settings.strategy!r}.")
+
+    def check_built(self, plan: Plan) -> None:
+        """Refuse settings the data cannot meet: a class with too few samples, a budget the pool cannot fill."""
+        settings, prepared = settings_of(plan.recipe), plan.prepared
+        if isinstance(prepared.splits["train"][0], data.Stream):
+            raise RecipeError("`active_learning` scores and picks single samples of the pool, so it needs the "
+                              "training split in memory; this source streams it from files.")
+        if prepared.task != data.CLASSIFICATION:
+            raise RecipeError("`active_learning` ranks samples by the model's class probabilities, so it needs a "
+                              f"classification source; {plan.recipe.data.source!r} gives regression targets.")
+        labels = _class_labels(prepared.splits["train"][1])
+        counts = np.bincount(labels, minlength=prepared.num_classes)
+        start = settings.initial_per_class * prepared.num_classes
+        if counts.min() < settings.initial_per_class:
+            raise RecipeError(f"`active_learning.initial_per_class={settings.initial_per_class}` asks for more samples "
+                              f"of class {int(counts.argmin())} than the training split holds ({int(counts.min())}).")
+        if not start <= settings.budget <= len(labels):
+            raise RecipeError(
+                f"`active_learning.budget` must lie between the {start} labels of the seed set (initial_per_class "
+                f"{settings.initial_per_class} x {prepared.num_classes} classes) and the {len(labels)} samples of the "
+                f"training split. Received: {settings.budget}.")
+        if settings.query_size > settings.budget - start:
+            raise RecipeError(
+                f"`active_learning.query_size={settings.query_size}` asks for more labels in one round than the "
+                f"budget leaves after the seed set ({settings.budget} - {start} = {settings.budget - start}); lower "
+                "query_size or raise budget.")
+
+    def train(self, plan: Plan, folder: Path | None, resume: Resume | None, console, verbose: int) -> Trained:
+        """The whole loop; the run keeps the last round's model, callbacks, epochs and metrics."""
+        started, timer = time.perf_counter(), EpochTimer()
+        oracle = Oracle(plan.prepared.splits["train"][1])
+        last, pool = run_loop(plan, oracle, folder, resume, console, timer)
+        plan.model, plan.callbacks = last.model, last.callbacks
+        stopped = next((callback for callback in last.callbacks if getattr(callback, "stopped_epoch", 0)), None)
+        stopped_by = f"stopped early by {type(stopped).__name__} after epoch {stopped.stopped_epoch + 1}" \
+            if stopped is not None else ""
+        restored_best = bool(stopped is not None and getattr(stopped, "restore_best_weights", False))
+        return Trained(last.log, timer, time.perf_counter() - started, last.metrics, stopped_by, restored_best,
+                       extra={"pool": pool})
+
+    def assess(self, plan: Plan, trained: Trained, folder: Path):
+        """The last round's model assessed as a supervised run's, plus the label-efficiency curve."""
+        assessment = supervised.assess(plan, trained, folder)
+        curve = curve_of(trained.extra["pool"].rows)
+        assessment.pictures["label_efficiency"] = label_efficiency.plot_curves(
+            {settings_of(plan.recipe).strategy: curve}, folder / PICTURE, plan.recipe.targets.get("accuracy"),
+            title=f"Label efficiency: {plan.recipe.name}")
+        return assessment
+
+    def recorded(self, plan: Plan, trained: Trained) -> Recorded:
+        """The loop's own entry of metrics.json, section of report.md and console line, for the engine's record."""
+        rows = trained.extra["pool"].rows
+        found = summary(plan, rows)
+        strategy = found["settings"]["strategy"]
+        lines = ["## Active learning", "",
+                 f"Strategy {strategy!r}: {plural(len(rows), 'round')}, from {found['labels'][0]} to "
+                 f"{found['labels'][-1]} labels of the {len(plan.prepared.splits['train'][1])}-sample training split "
+                 "(validation and test never enter the pool). `rounds.csv` has every round; "
+                 "`active_learning.json` the labelled samples in the order asked for.", "",
+                 *label_efficiency.summary_lines({strategy: curve_of(rows)}, found["target_accuracy"]), "",
+                 f"![label efficiency]({PICTURE})", "",
+                 "Compare strategies on the same seeds with `python -m benchmarks.active_learning`.", ""]
+        console = (f"Active learning ({strategy}): area under the label-efficiency curve "
+                   f"{found['area_under_curve']:.4f}; "
+                   + (f"target reached with {found['labels_to_target']} labels." if found["labels_to_target"]
+                      else "target not reached within the budget."))
+        return Recorded({"active_learning": found}, lines, [console])
+
+    def trial_fit(self, recipe, model, prepared: data.Prepared, chosen, callbacks: list, epochs: int,
+                  initial_epoch: int) -> dict[str, float]:
+        """The whole loop of rounds, scored by its last round (see trial_score)."""
+        return trial_score(recipe, prepared, chosen)

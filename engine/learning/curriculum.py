@@ -38,18 +38,18 @@ from sklearn.model_selection import StratifiedKFold
 
 import data
 import data.pipeline
+from common.files import atomic_path
 from common.references import import_reference, is_reference
 from common.text import plural
 from engine.errors import RecipeError
+from engine.kinds import Recorded, Trained, technique_settings
 from engine.learning import supervised
-from engine.learning.base import Trained, technique_settings
+from engine.recipe.keras_objects import build_callbacks, build_loss
 from engine.report import plots
 from engine.report.diagnosis import StopOnNaN
 from engine.run.building import build_model
-from engine.run.keras_objects import build_callbacks, build_loss
 from engine.run.plan import Plan
 from engine.run.resume import Resume
-from engine.run.run_folder import atomic_path, write_json, write_text
 
 SCORES = "difficulty.npy"
 PICTURE = "pacing.png"
@@ -89,47 +89,6 @@ def setting_defaults() -> dict[str, Any]:
 def settings_of(recipe) -> Settings:
     """The recipe's settings, refusing a key that is not one of them."""
     return technique_settings("curriculum", recipe.curriculum, Settings)
-
-
-def check(recipe) -> None:
-    """Refuse, before any data is read, what a curriculum cannot wrap or a difficulty it cannot read."""
-    if recipe.kind != "supervised":
-        raise RecipeError(f"`curriculum` orders labelled training samples, so it wraps supervised learning only; "
-                          f"this recipe is kind={recipe.kind!r}. Remove `curriculum` or set kind='supervised'.")
-    if recipe.fine_tune:
-        raise RecipeError("`curriculum` paces one training phase; remove `fine_tune` from this recipe.")
-    settings = settings_of(recipe)
-    for name, allowed in (("pacing", PACINGS), ("order", ORDERS)):
-        if getattr(settings, name) not in allowed:
-            raise RecipeError(f"`curriculum.{name}` must be one of {', '.join(map(repr, allowed))}. "
-                              f"Received: {getattr(settings, name)!r}.")
-    if settings.start_fraction > settings.end_fraction:
-        raise RecipeError(f"`curriculum.start_fraction` ({settings.start_fraction}) must not exceed "
-                          f"`curriculum.end_fraction` ({settings.end_fraction}): the pace never shrinks.")
-    difficulty = settings.difficulty
-    if not (difficulty == "teacher_loss" or str(difficulty).endswith(".npy") or is_reference(difficulty)):
-        raise RecipeError("`curriculum.difficulty` must be 'teacher_loss', a .npy file of one score per training "
-                          f"sample, or 'path/to/file.py:function'. Received: {difficulty!r}.")
-
-
-def check_built(plan: Plan) -> None:
-    """Refuse what only the data can tell: a regression source, or a class with fewer samples than folds."""
-    settings, prepared = settings_of(plan.recipe), plan.prepared
-    if isinstance(prepared.splits["train"][0], data.Stream):
-        raise RecipeError("`curriculum` draws each batch from chosen samples, so it needs the training split in "
-                          "memory; this source streams it from files.")
-    if prepared.task != data.CLASSIFICATION and settings.difficulty == "teacher_loss":
-        raise RecipeError("`curriculum.difficulty='teacher_loss'` stratifies its folds by class, so it needs a "
-                          "classification source; declare the scores instead (a .npy file or a function).")
-    if settings.difficulty == "teacher_loss":
-        smallest = int(np.bincount(class_labels(prepared.splits["train"][1])).min())
-        if smallest < settings.folds:
-            raise RecipeError(f"`curriculum.folds={settings.folds}` needs at least that many training samples of "
-                              f"every class; the smallest class has {smallest}.")
-    elif settings.order != "random":
-        # A .npy file or a function: read or called here, once, so a missing file or function or scores of the
-        # wrong length are refused before the run folder exists; training reuses them.
-        plan.checked[SCORES] = declared_scores(settings.difficulty, prepared)
 
 
 def class_labels(targets: np.ndarray) -> np.ndarray:
@@ -290,26 +249,6 @@ class PaceLog(keras.callbacks.Callback):
             logs["curriculum_fraction"] = self.fractions[epoch]
 
 
-def callbacks(recipe, model, prepared) -> list:
-    """The pace logger, first among the recipe's callbacks."""
-    return [PaceLog(pace(settings_of(recipe), recipe.epochs))]
-
-
-def train(plan: Plan, folder: Path | None, resume: Resume | None, console, verbose: int) -> Trained:
-    """Score the training split (or read the scores), then train as supervised learning does, on the paced batches."""
-    scores = difficulty_of(plan, folder, resume, console)
-    trained = supervised.train(plan, folder, resume, console, verbose, schedule=schedule_for(plan, scores))
-    trained.extra["scores"] = scores
-    return trained
-
-
-def assess(plan: Plan, trained: Trained, folder: Path):
-    """The supervised assessment, plus the pacing schedule."""
-    assessment = supervised.assess(plan, trained, folder)
-    assessment.pictures["pacing"] = plot_pace(plan, folder / PICTURE)
-    return assessment
-
-
 def plot_pace(plan: Plan, path: Path) -> Path:
     settings = settings_of(plan.recipe)
     figure, axis = plots.plt.subplots(figsize=(6.0, 3.6))
@@ -335,31 +274,7 @@ def summary(plan: Plan, scores: np.ndarray) -> dict[str, Any]:
     return found
 
 
-def record(plan: Plan, trained: Trained, assessment, folder: Path, env: dict, console):
-    """The engine's record, then the curriculum's section in metrics.json and report.md."""
-    from engine.run.record import record as record_run  # imported here: engine.run.record imports this package
-
-    result = record_run(plan, trained, assessment, folder, env, console)
-    found = summary(plan, trained.extra["scores"])
-    result.metrics["curriculum"] = found
-    write_json(folder / "metrics.json", result.metrics)
-    settings = found["settings"]
-    lines = ["## Curriculum", "",
-             f"Difficulty {settings['difficulty']!r}, order {settings['order']!r}, pacing {settings['pacing']!r} "
-             f"from {settings['start_fraction']:g} of the training split to {settings['end_fraction']:g} of it at "
-             f"{settings['full_at']:g} of the epochs; every epoch takes as many steps as a full pass. "
-             "`difficulty.npy` holds the scores.", ""]
-    if "noisy_label_mean_rank" in found:
-        lines += [f"Noisy labels' mean difficulty rank {found['noisy_label_mean_rank']:.3f}, clean labels' "
-                  f"{found['clean_label_mean_rank']:.3f} (0 easiest, 1 hardest).", ""]
-    lines += [f"![pacing]({PICTURE})", "", "Compare with its controls on the same seeds: "
-              "`python -m benchmarks.curriculum`.", ""]
-    report = (folder / "report.md").read_text()
-    write_text(folder / "report.md", report.replace("## Files", "\n".join(lines) + "\n## Files", 1))
-    return result
-
-
-def trial_fit(recipe, model: keras.Model, prepared: data.Prepared, chosen, callbacks: list):
+def trial_fit(recipe, model: keras.Model, prepared: data.Prepared, chosen, callbacks: list) -> keras.callbacks.History:
     """A search trial (engine.tune.search): score the training split as a run would (teachers trained afresh),
     then fit `model` on the paced batches with the tuner's callbacks; returns Keras's History."""
     plan = Plan(recipe, {}, {}, prepared, chosen, model=model)
@@ -368,3 +283,93 @@ def trial_fit(recipe, model: keras.Model, prepared: data.Prepared, chosen, callb
     return model.fit(dataset, validation_data=validation, epochs=recipe.epochs, steps_per_epoch=steps,
                      callbacks=[PaceLog(pace(settings_of(recipe), recipe.epochs)), *callbacks], shuffle=False,
                      verbose=0)
+
+
+class Curriculum(supervised.Supervised):
+    """Supervised learning on paced batches: the easiest samples first, more of the split as epochs go by."""
+
+    name = "supervised, curriculum"
+    technique = "curriculum"
+    wraps = ("supervised",)
+    without_epochs = "a curriculum recipe trains at a pace fixed over all its epochs"
+
+    def settings(self) -> dict[str, Any]:
+        return setting_defaults()
+
+    def check(self, recipe) -> None:
+        """Refuse, before any data is read, what a curriculum cannot wrap or a difficulty it cannot read."""
+        if recipe.kind not in self.wraps:
+            raise RecipeError(f"`curriculum` orders labelled training samples, so it wraps supervised learning only; "
+                              f"this recipe is kind={recipe.kind!r}. Remove `curriculum` or set kind='supervised'.")
+        if recipe.fine_tune:
+            raise RecipeError("`curriculum` paces one training phase; remove `fine_tune` from this recipe.")
+        settings = settings_of(recipe)
+        for name, allowed in (("pacing", PACINGS), ("order", ORDERS)):
+            if getattr(settings, name) not in allowed:
+                raise RecipeError(f"`curriculum.{name}` must be one of {', '.join(map(repr, allowed))}. "
+                                  f"Received: {getattr(settings, name)!r}.")
+        if settings.start_fraction > settings.end_fraction:
+            raise RecipeError(f"`curriculum.start_fraction` ({settings.start_fraction}) must not exceed "
+                              f"`curriculum.end_fraction` ({settings.end_fraction}): the pace never shrinks.")
+        difficulty = settings.difficulty
+        if not (difficulty == "teacher_loss" or str(difficulty).endswith(".npy") or is_reference(difficulty)):
+            raise RecipeError("`curriculum.difficulty` must be 'teacher_loss', a .npy file of one score per training "
+                              f"sample, or 'path/to/file.py:function'. Received: {difficulty!r}.")
+
+    def check_built(self, plan: Plan) -> None:
+        """Refuse what only the data can tell: a regression source, or a class with fewer samples than folds."""
+        settings, prepared = settings_of(plan.recipe), plan.prepared
+        if isinstance(prepared.splits["train"][0], data.Stream):
+            raise RecipeError("`curriculum` draws each batch from chosen samples, so it needs the training split in "
+                              "memory; this source streams it from files.")
+        if prepared.task != data.CLASSIFICATION and settings.difficulty == "teacher_loss":
+            raise RecipeError("`curriculum.difficulty='teacher_loss'` stratifies its folds by class, so it needs a "
+                              "classification source; declare the scores instead (a .npy file or a function).")
+        if settings.difficulty == "teacher_loss":
+            smallest = int(np.bincount(class_labels(prepared.splits["train"][1])).min())
+            if smallest < settings.folds:
+                raise RecipeError(f"`curriculum.folds={settings.folds}` needs at least that many training samples of "
+                                  f"every class; the smallest class has {smallest}.")
+        elif settings.order != "random":
+            # A .npy file or a function: read or called here, once, so a missing file or function or scores of the
+            # wrong length are refused before the run folder exists; training reuses them.
+            plan.checked[SCORES] = declared_scores(settings.difficulty, prepared)
+
+    def callbacks(self, recipe, model, prepared) -> list:
+        """The pace logger, first among the recipe's callbacks."""
+        return [PaceLog(pace(settings_of(recipe), recipe.epochs))]
+
+    def train(self, plan: Plan, folder: Path | None, resume: Resume | None, console, verbose: int) -> Trained:
+        """Score the training split (or read the scores), then train as supervised learning does, on the paced
+        batches."""
+        scores = difficulty_of(plan, folder, resume, console)
+        trained = supervised.train(plan, folder, resume, console, verbose, schedule=schedule_for(plan, scores))
+        trained.extra["scores"] = scores
+        return trained
+
+    def assess(self, plan: Plan, trained: Trained, folder: Path):
+        """The supervised assessment, plus the pacing schedule."""
+        assessment = supervised.assess(plan, trained, folder)
+        assessment.pictures["pacing"] = plot_pace(plan, folder / PICTURE)
+        return assessment
+
+    def recorded(self, plan: Plan, trained: Trained) -> Recorded:
+        """The curriculum's entry of metrics.json and section of report.md, for the engine's record."""
+        found = summary(plan, trained.extra["scores"])
+        settings = found["settings"]
+        lines = ["## Curriculum", "",
+                 f"Difficulty {settings['difficulty']!r}, order {settings['order']!r}, pacing {settings['pacing']!r} "
+                 f"from {settings['start_fraction']:g} of the training split to {settings['end_fraction']:g} of it at "
+                 f"{settings['full_at']:g} of the epochs; every epoch takes as many steps as a full pass. "
+                 "`difficulty.npy` holds the scores.", ""]
+        if "noisy_label_mean_rank" in found:
+            lines += [f"Noisy labels' mean difficulty rank {found['noisy_label_mean_rank']:.3f}, clean labels' "
+                      f"{found['clean_label_mean_rank']:.3f} (0 easiest, 1 hardest).", ""]
+        lines += [f"![pacing]({PICTURE})", "", "Compare with its controls on the same seeds: "
+                  "`python -m benchmarks.curriculum`.", ""]
+        return Recorded({"curriculum": found}, lines)
+
+    def trial_fit(self, recipe, model, prepared: data.Prepared, chosen, callbacks: list, epochs: int,
+                  initial_epoch: int) -> keras.callbacks.History:
+        """The paced batches of a run, with the recipe's callbacks and the tuner's."""
+        return trial_fit(recipe, model, prepared, chosen, [*build_callbacks(recipe.callbacks), *callbacks])

@@ -12,14 +12,17 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import data
 from common.text import plural
-from engine.learning.base import Trained
+from engine.kinds import Learning, Trained
+from engine.recipe.keras_objects import build_callbacks
 from engine.report import assessment
 from engine.report.cost import EpochTimer
 from engine.report.diagnosis import DivergenceStop, StopOnNaN, uninformed_loss
 from engine.report.tensorboard_logs import keras_callback
-from engine.run.building import learning_of, make_datasets, unfreeze_for_fine_tuning
+from engine.run.building import build_model, make_datasets, prepare_data, unfreeze_for_fine_tuning
 from engine.run.plan import Plan
+from engine.run.record import record
 from engine.run.resume import EpochBackup, EpochLog, Resume, restore
 
 
@@ -41,7 +44,7 @@ def _engine_callbacks(plan: Plan, folder: Path | None, resume: Resume | None) ->
     first_loss = float(rows[0]["loss"]) if rows else None
     features, train_targets = plan.prepared.splits["train"]
     # A kind without labels trains here too, each input its own target (engine.learning.unsupervised).
-    task, train_targets = (plan.prepared.task, train_targets) if learning_of(plan.recipe).labelled else \
+    task, train_targets = (plan.prepared.task, train_targets) if plan.kind.labelled else \
         ("regression", features)
     tensorboard = keras_callback(folder / "logs") if folder else None
     return {
@@ -61,7 +64,7 @@ def _fit_phases(plan: Plan, added: dict, folder: Path | None, resume: Resume | N
 
     `schedule(epoch)`, when given (a curriculum, engine.learning.curriculum), is the training data from that
     epoch on and its steps per epoch, in place of the shuffled training split."""
-    datasets = make_datasets(plan.prepared, plan.global_batch, plan.recipe.seed, learning_of(plan.recipe).labelled)
+    datasets = make_datasets(plan.prepared, plan.global_batch, plan.recipe.seed, plan.kind.labelled)
     # StopOnNaN (Keras's TerminateOnNaN) ends a NaN loss at once; DivergenceStop a loss that blows up while finite.
     callbacks = [*plan.callbacks, StopOnNaN(), added["divergence"], added["timer"]]
     callbacks += [added["tensorboard"], added["log"], added["backup"]] if folder else [added["log"]]
@@ -105,7 +108,7 @@ def train(plan: Plan, folder: Path | None, resume: Resume | None, console, verbo
     started = time.perf_counter()
     _fit_phases(plan, added, folder, resume, console, verbose, schedule)
     seconds = time.perf_counter() - started
-    datasets = make_datasets(plan.prepared, plan.global_batch, plan.recipe.seed, learning_of(plan.recipe).labelled)
+    datasets = make_datasets(plan.prepared, plan.global_batch, plan.recipe.seed, plan.kind.labelled)
     metrics = {split: plan.model.evaluate(datasets[split], return_dict=True, verbose=0)
                for split in ("test", "validation")}
     metrics = {split: {name: float(value) for name, value in values.items()} for split, values in metrics.items()}
@@ -120,3 +123,41 @@ def assess(plan: Plan, trained: Trained, folder: Path) -> assessment.Assessment:
     return assessment.assess(plan.model, plan.prepared, trained.log.history(), sum(_phases(plan)),
                              trained.stopped_by, trained.restored_best, trained.timer, trained.seconds, folder,
                              loss_name=loss_name(plan.recipe.loss))
+
+
+class Supervised(Learning):
+    """The default kind, and the base of every kind that trains a compiled model with `model.fit` on a dataset:
+    the data prepared by data.prepare, the recipe's model compiled under the strategy, the fit phases above,
+    scikit-learn's assessment, and the engine's record (engine.run.record)."""
+
+    name = "supervised"
+    servable = True
+
+    def prepare(self, recipe) -> data.Prepared:
+        return prepare_data(recipe)
+
+    def build(self, plan: Plan) -> None:
+        plan.model, plan.output = build_model(plan.recipe, plan.prepared, plan.chosen.strategy)
+        self.check_built(plan)
+        plan.callbacks = [*build_callbacks(plan.recipe.callbacks),
+                          *self.callbacks(plan.recipe, plan.model, plan.prepared)]
+
+    def train(self, plan: Plan, folder: Path | None, resume: Resume | None, console, verbose: int) -> Trained:
+        return train(plan, folder, resume, console, verbose)
+
+    def assess(self, plan: Plan, trained: Trained, folder: Path):
+        return assess(plan, trained, folder)
+
+    def record(self, plan: Plan, trained: Trained, assessment, folder: Path, env: dict, console):
+        return record(plan, trained, assessment, folder, env, console)
+
+    def trial_model(self, recipe, prepared: data.Prepared, chosen):
+        return build_model(recipe, prepared, chosen.strategy)[0]
+
+    def trial_fit(self, recipe, model, prepared: data.Prepared, chosen, callbacks: list, epochs: int,
+                  initial_epoch: int):
+        datasets = make_datasets(prepared, recipe.batch_size * chosen.replicas, recipe.seed, self.labelled)
+        return model.fit(datasets["train"], validation_data=datasets["validation"], epochs=epochs,
+                         initial_epoch=initial_epoch,
+                         callbacks=[*build_callbacks(recipe.callbacks), *self.callbacks(recipe, model, prepared),
+                                    *callbacks], shuffle=False, verbose=0)

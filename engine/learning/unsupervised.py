@@ -30,8 +30,8 @@ from sklearn.cluster import KMeans
 import data
 import zoo
 from engine.errors import RecipeError
-from engine.learning.base import Trained
-from engine.learning.supervised import loss_name
+from engine.kinds import Trained
+from engine.learning.supervised import Supervised, loss_name
 from engine.recipe.schema import Recipe
 from engine.report import plots
 from engine.report.assessment import Assessment
@@ -152,3 +152,23 @@ def assess(plan: Plan, trained: Trained, folder: Path) -> Assessment:
         {"kind": "k-means and a linear probe on the raw inputs"}
     return Assessment(None, "", baseline, findings, cost, best, pictures, representation=figures)
 
+
+
+class Unsupervised(Supervised):
+    """Trained as supervised learning is, each input its own target; assessed by what its codes hold."""
+
+    name = "unsupervised"
+    labelled = False
+    servable = False
+
+    def check(self, recipe: Recipe) -> None:
+        check(recipe)
+
+    def check_built(self, plan: Plan) -> None:
+        check_prepared(plan)
+
+    def callbacks(self, recipe: Recipe, model: keras.Model, prepared: data.Prepared) -> list:
+        return callbacks(recipe, model, prepared)
+
+    def assess(self, plan: Plan, trained: Trained, folder: Path) -> Assessment:
+        return assess(plan, trained, folder)

@@ -7,4 +7,6 @@
 - `open_keys`: which keys the open parts (`model.args`, `optimizer`, callbacks, ...) accept.
 - `validation`: the valid range of every number a recipe passes on, checked by one function.
 - `loading`: `load_recipe(name_or_path)` for a catalog name, a `.py` file or a run's `recipe.json`.
+- `keras_objects`: losses, optimizers, metrics and callbacks from Keras's names or the recipe's own code.
+- `names`: recipe names, which become folders under runs/.
 """

@@ -95,7 +95,7 @@ def _recipe_from_module(module, default_name: str, where: str, folder: Path | No
 def _make_references_absolute(config: dict, folder: Path) -> None:
     """Point the relative "file.py:name" references of a recipe file at files beside it, not in the current folder.
 
-    Covers the data function, the model builder, the loss, the metrics and the callbacks, so that
+    Covers the kind, the data function, the model builder, the loss, the metrics and the callbacks, so that
     recipe.json holds absolute paths and reruns from anywhere.
     """
     def absolute(value):
@@ -106,6 +106,8 @@ def _make_references_absolute(config: dict, folder: Path) -> None:
             return {**entry, key: absolute(entry[key])}
         return absolute(entry)
 
+    if is_reference(config.get("kind")):
+        config["kind"] = absolute(config["kind"])
     data_args = (config.get("data") or {}).get("args")
     if isinstance(data_args, dict) and "function" in data_args:
         data_args["function"] = absolute(data_args["function"])

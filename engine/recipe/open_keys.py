@@ -2,7 +2,7 @@
 
 `model.args` takes the builder's arguments, `optimizer` the optimizer class's, each
 callback its class's, `data.args` the source loader's, each preprocessing step its own, `tuner.args` the
-chosen KerasTuner tuner's.
+chosen KerasTuner tuner's, a technique's field and a kind's own parts what the kind declares (engine.kinds).
 Overrides use this to accept a key not yet in the recipe and to refuse a misspelt one.
 """
 
@@ -14,9 +14,10 @@ import data
 import zoo
 from common.signatures import accepted_arguments
 from data.augmentation import LAYERS, SEQUENCE_LAYERS
+from engine.kinds import TECHNIQUES, every_kind, technique
+from engine.recipe.keras_objects import arguments_of, callback_class, optimizer_class
 from engine.recipe.schema import load_builder
 from engine.recipe.tuners import tuner_arguments
-from engine.run.keras_objects import arguments_of, callback_class, optimizer_class
 
 
 def open_keys(config: dict, path: str) -> dict[str, Any]:
@@ -36,14 +37,12 @@ def _open_keys(config: dict, path: str) -> dict[str, Any]:
             return zoo.model_arguments(zoo.get_builder(model["name"]))
         if model.get("builder"):
             return zoo.model_arguments(load_builder(model["builder"]))
-    if path in ("active_learning", "curriculum"):
-        from engine.learning import TECHNIQUE_SETTINGS  # imported here: the techniques import the engine
-
-        return TECHNIQUE_SETTINGS.get(path, dict)()
-    if path == "agent.args" and isinstance(config.get("agent"), dict):
-        from engine.learning.reinforcement.agents import setting_defaults  # imported here: agents import the engine
-
-        return setting_defaults(config["agent"].get("algorithm"))
+    if path in TECHNIQUES:  # a technique's own field takes its settings
+        return technique(path).settings()
+    for kind in every_kind():  # an open part a kind owns (an agent's `agent.args`)
+        keys = kind.open_keys(config, path)
+        if keys is not None:
+            return keys
     if path == "optimizer" and isinstance(config.get("optimizer"), dict):
         return {"name": None, **arguments_of(optimizer_class(config["optimizer"]))}
     if len(parts) == 2 and parts[0] == "callbacks":

@@ -18,6 +18,7 @@ from typing import Any
 from common.errors import UserError
 from common.references import import_reference, reference_to
 from engine.errors import RecipeError, suggestion
+from engine.kinds import Learning, every_kind, kind_named
 from engine.recipe import hp
 
 
@@ -123,7 +124,7 @@ class Recipe:
     """
 
     # `data` and `loss` for the supervised and unsupervised kinds, `environment` and `agent` for the
-    # reinforcement kind, `model` for all (KIND_FIELDS): each kind refuses the others' fields.
+    # reinforcement kind, `model` for all (engine.kinds.Learning.fields): each kind refuses the others' fields.
     data: Data | None = None
     model: Model | None = None
     loss: str | dict | Callable | None = None
@@ -201,31 +202,28 @@ def nested_class(cls: type, name: str) -> type | None:
     return next((option for option in options if dataclasses.is_dataclass(option)), None)
 
 
-# The fields each kind of learning needs; a field that only other kinds need is refused (DESIGN.md).
-KIND_FIELDS = {
-    "supervised": ("data", "model", "loss"),
-    "unsupervised": ("data", "model", "loss"),
-    "reinforcement": ("environment", "agent", "model"),
-}
-
-
 def check_kind_fields(recipe: Recipe) -> None:
-    """Refuse a recipe that lacks a field its kind needs, or declares one that belongs to another kind."""
-    if not isinstance(recipe.kind, str) or recipe.kind not in KIND_FIELDS:
+    """Refuse a recipe that lacks a field its kind needs, or declares one that belongs to another kind; each kind
+    declares its fields (engine.kinds.Learning.fields), and a field that only other kinds need is refused."""
+    try:
+        needed = kind_named(recipe.kind).fields
+    except RecipeError:
         return  # an unknown kind is refused with the other values (engine.recipe.validation)
-    needed = KIND_FIELDS[recipe.kind]
+    owners: dict[str, Learning] = {}
+    for kind in every_kind():
+        for name in kind.fields if not kind.technique else ():
+            owners.setdefault(name, kind)
     for name in needed:
         if getattr(recipe, name) is None:
             raise RecipeError(f"The recipe is missing the required field `{name}`: a {recipe.kind} recipe "
                               f"(kind={recipe.kind!r}) declares {', '.join(f'`{field}`' for field in needed)}.")
-    foreign = [name for names in KIND_FIELDS.values() for name in names
-               if name not in needed and getattr(recipe, name) is not None]
+    foreign = [name for name in owners if name not in needed and getattr(recipe, name) is not None]
     if foreign:
-        owner = next(kind for kind, names in KIND_FIELDS.items() if foreign[0] in names)
+        owner = owners[foreign[0]]
         raise RecipeError(
             f"`{foreign[0]}` has no place in a {recipe.kind} recipe (kind={recipe.kind!r}): it belongs to the "
-            f"{owner} kind, which declares {', '.join(f'`{field}`' for field in KIND_FIELDS[owner])}. Remove "
-            f"`{foreign[0]}`, or set kind={owner!r} and declare that kind's fields instead.")
+            f"{owner.name} kind, which declares {', '.join(f'`{field}`' for field in owner.fields)}. Remove "
+            f"`{foreign[0]}`, or set kind={owner.name!r} and declare that kind's fields instead.")
 
 
 def type_names(types: tuple[type, ...]) -> str:

@@ -19,7 +19,9 @@ from collections.abc import Iterator
 from numbers import Integral, Real
 from typing import Any
 
+from common.references import is_reference
 from engine.errors import RecipeError
+from engine.kinds import kind_names
 from engine.recipe import hp
 
 CLOSED = ("left", "right", "both", "neither")
@@ -110,6 +112,16 @@ class Schedule:
         return "a Keras schedule {'class_name': ..., 'config': {...}}"
 
 
+class KindName:
+    """The name of a kind of learning the registry knows (engine.kinds), or a reference to a kind's class."""
+
+    def is_satisfied_by(self, value: Any) -> bool:
+        return isinstance(value, str) and (value in kind_names() or is_reference(value))
+
+    def __str__(self) -> str:
+        return f"one of {', '.join(repr(name) for name in kind_names())}, or a reference 'file.py:Class'"
+
+
 class _Null:
     """`None` in a constraint list: the value may be left unset."""
 
@@ -120,7 +132,7 @@ class _Null:
         return "null"
 
 
-Constraint = Interval | Options | Pair | Schedule | _Null
+Constraint = Interval | Options | Pair | Schedule | KindName | _Null
 
 POSITIVE_INT = Interval(Integral, 1, None, closed="left")
 NON_NEGATIVE_INT = Interval(Integral, 0, None, closed="left")
@@ -142,7 +154,7 @@ CONSTRAINTS: dict[str, Any] = {
     # augmentation layers add to the recipe's seed.
     "seed": Interval(Integral, 0, 2**31 - 1, closed="both"),
     "replicas": (POSITIVE_INT, None),
-    "kind": Options({"supervised", "unsupervised", "reinforcement"}),  # engine.learning.KINDS
+    "kind": KindName(),  # engine.kinds
     # Speed settings (engine.run.speed).
     "precision": Options({"float32", "mixed_float16", "mixed_bfloat16"}),
     "jit_compile": Options({True, False, "auto"}),

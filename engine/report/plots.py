@@ -11,8 +11,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from common.files import atomic_path  # noqa: E402
 from engine.report.evaluation import Evaluation  # noqa: E402
-from engine.run.run_folder import atomic_path  # noqa: E402
 
 
 def save_figure(figure, path: Path) -> Path:

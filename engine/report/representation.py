@@ -40,9 +40,9 @@ from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
+from common.files import atomic_path  # noqa: E402
 from common.targets import class_indices  # noqa: E402
 from common.text import markdown_table, significant  # noqa: E402
-from engine.run.run_folder import atomic_path  # noqa: E402
 
 ONE_THREAD = threadpool_limits.wrap(limits=1)
 

@@ -188,8 +188,9 @@ def _model_lines(summary: dict[str, Any]) -> list[str]:
     ]
 
 
-def render_report(summary: dict[str, Any]) -> str:
-    """Markdown for one finished run; `summary` is assembled by engine.run.training."""
+def render_report(summary: dict[str, Any], sections: list[str] | None = None) -> str:
+    """Markdown for one finished run; `summary` is assembled by engine.run.record, `sections` are the kind's own
+    (engine.kinds.Recorded.report), placed before the list of files."""
     lines = [*_results_lines(summary), *_assessment_lines(summary), *_data_lines(summary), *_model_lines(summary),
-             *FILES]
+             *(sections or []), *FILES]
     return "\n".join(lines)

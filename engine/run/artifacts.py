@@ -12,7 +12,7 @@ import data  # noqa: F401
 import zoo  # noqa: F401
 from common.json_files import read_json_object
 from engine.errors import RecipeError
-from engine.run.keras_objects import custom_objects
+from engine.recipe.keras_objects import custom_objects
 
 
 def load_run_model(folder: str | Path) -> keras.Model:

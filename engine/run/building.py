@@ -16,9 +16,10 @@ import data.pipeline
 import zoo
 from common.signatures import accepted_arguments, keep_accepted, takes_any_keyword
 from engine.errors import RecipeError
+from engine.kinds import kind_of
+from engine.recipe.keras_objects import build_loss, build_metrics, build_optimizer, metric_names
 from engine.recipe.schema import Model, Recipe, load_builder
 from engine.recipe.validation import check_numbers
-from engine.run.keras_objects import build_loss, build_metrics, build_optimizer, metric_names
 from engine.run.speed import check_compiled, check_precision_applied, compile_options, precision_policy
 
 
@@ -27,18 +28,11 @@ def check_resolved(resolved: dict[str, Any]) -> None:
     check_numbers(resolved)
 
 
-def learning_of(recipe: Recipe):
-    """The recipe's kind of learning (engine.learning.kind_of): what it trains and how the data serves it."""
-    from engine import learning  # imported here: each kind's module uses this one
-
-    return learning.kind_of(recipe)
-
-
 def prepare_data(recipe: Recipe) -> data.Prepared:
     """The splits a resolved recipe trains and is tested on, exactly as a run prepares them."""
     spec = recipe.data
     # A kind without labels does not read them even to split: shuffled labels give the same splits.
-    stratify = spec.stratify and learning_of(recipe).labelled
+    stratify = spec.stratify and kind_of(recipe).labelled
     prepared = data.prepare(spec.source, spec.args, validation_split=spec.validation_split,
                             test_split=spec.test_split, stratify=stratify, preprocessing=spec.preprocessing,
                             seed=recipe.seed, train_per_class=spec.train_per_class, label_noise=spec.label_noise)
@@ -116,7 +110,7 @@ def build_model(recipe: Recipe, prepared: data.Prepared,
     """The recipe's model, compiled under `strategy`, and a description of its output layer."""
     loss = build_loss(recipe.loss)
     metrics = build_metrics(recipe.metrics)
-    output = output_layer(loss, prepared, recipe.model.args) if learning_of(recipe).labelled else \
+    output = output_layer(loss, prepared, recipe.model.args) if kind_of(recipe).labelled else \
         {"units": None, "activation": recipe.model.args.get("output_activation", "the model's own")}
     with strategy.scope():
         with precision_policy(recipe.precision):

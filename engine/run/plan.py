@@ -17,14 +17,13 @@ from typing import Any
 
 import keras
 
-import data
 from engine.distribute.strategy import Chosen, choose_strategy
+from engine.kinds import Learning, kind_of
 from engine.recipe import hp
+from engine.recipe.names import check_recipe_name
 from engine.recipe.resolve import collect_ranges, resolve
 from engine.recipe.schema import Recipe
-from engine.run.building import build_model, check_fine_tune, check_model, check_resolved, learning_of, prepare_data
-from engine.run.keras_objects import build_callbacks
-from engine.run.run_folder import check_recipe_name
+from engine.run.building import check_fine_tune, check_model, check_resolved
 from engine.run.speed import check_hardware, set_op_determinism
 
 PACKAGES = ("tensorflow-cpu", "tensorflow", "keras", "keras-tuner", "tensorboard", "scikit-learn", "numpy")
@@ -37,7 +36,7 @@ class Plan:
     recipe: Recipe  # resolved: every range replaced by a value
     ranges: dict[str, hp.Range]  # the ranges the recipe declared, by dotted path
     values: dict[str, Any]  # the value of every active range, by name
-    prepared: data.Prepared
+    prepared: Any  # data.Prepared; for an agent, its environment's description (the kind's `prepare`)
     chosen: Chosen
     model: keras.Model | None = None
     output: dict[str, Any] = field(default_factory=dict)  # units and activation of the output layer
@@ -45,6 +44,12 @@ class Plan:
     # What a kind's checks computed before the run folder existed and its training reuses (a curriculum's
     # declared difficulty scores), so a setting is tried once, before anything is written.
     checked: dict[str, Any] = field(default_factory=dict)
+    # The kind of learning (engine.kinds), looked up once: every step of the run is its.
+    kind: Learning | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind is None:
+            self.kind = kind_of(self.recipe)
 
     @property
     def global_batch(self) -> int:
@@ -82,26 +87,21 @@ def plan_recipe(recipe: Recipe, values: dict[str, Any] | None = None,
     check_resolved(resolved.to_dict())
     check_fine_tune(resolved)
     check_model(resolved)
-    learning_of(resolved).check(resolved)
+    kind = kind_of(resolved)
+    kind.check(resolved)
     if check is not None:
         check(resolved)
     chosen = choose_strategy(resolved.strategy, resolved.replicas)
     check_hardware(resolved.precision, chosen.name)
     keras.utils.set_random_seed(resolved.seed)
     set_op_determinism(resolved.jit_compile)
-    prepared = (learning_of(resolved).prepare or prepare_data)(resolved)
-    return Plan(resolved, ranges, hp.active_values(list(ranges.values()), values), prepared, chosen)
+    prepared = kind.prepare(resolved)
+    return Plan(resolved, ranges, hp.active_values(list(ranges.values()), values), prepared, chosen, kind=kind)
 
 
 def build(plan: Plan) -> Plan:
-    """The recipe's model, compiled under the plan's strategy, and its callbacks."""
-    kind = learning_of(plan.recipe)
-    if kind.build is not None:
-        kind.build(plan)
-        return plan
-    plan.model, plan.output = build_model(plan.recipe, plan.prepared, plan.chosen.strategy)
-    kind.check_built(plan)
-    plan.callbacks = [*build_callbacks(plan.recipe.callbacks), *kind.callbacks(plan.recipe, plan.model, plan.prepared)]
+    """The recipe's model, compiled under the plan's strategy, and its callbacks: the kind's to build."""
+    plan.kind.build(plan)
     return plan
 
 

@@ -11,10 +11,13 @@ from typing import Any
 import keras
 
 import zoo
+from common.files import atomic_path, write_json, write_text
 from common.text import plural
 from engine.errors import RecipeError
+from engine.kinds import kind_named
+from engine.recipe.names import check_recipe_name
+from engine.recipe.schema import Recipe
 from engine.run.plan import versions
-from engine.run.run_folder import atomic_path, check_recipe_name, write_json, write_text
 from zoo.pretrained import MAX_BYTES, MODEL_FILE, STORE
 
 DATASET_FIELDS = ("source", "args", "validation_split", "test_split", "preprocessing", "train_per_class")
@@ -96,7 +99,7 @@ def model_card(card: dict[str, Any]) -> str:
         "",
         f"- Architecture: `{card['architecture']['name']}` with {json.dumps(card['architecture']['args'])}; "
         f"{card['parameters']:,} parameters; inputs shaped {tuple(card['input_shape'])}, " + (
-            f"{card['num_classes']} output units." if recipe.get("kind", "supervised") != "unsupervised" else
+            f"{card['num_classes']} output units." if kind_named(recipe.get("kind", Recipe.kind)).labelled else
             f"a head of {card['num_classes']} units trained without labels ({recipe['kind']}); fine-tuning "
             "puts a classifier head on its encoder."),
         _trained_by(card),
@@ -120,7 +123,7 @@ def model_card(card: dict[str, Any]) -> str:
 def _test_metrics(card: dict[str, Any]) -> str:
     """The card's test figures and what they measured: a held-out split, or an agent's greedy episodes."""
     test = dict(card["metrics"]["test"])
-    if card["recipe"].get("kind") == "reinforcement":
+    if "environment" in card["dataset"]:  # an agent, scored on greedy episodes
         episodes = test.pop("episodes", card["recipe"]["agent"]["evaluation_episodes"])
         where = (f"{plural(episodes, 'greedy episode')}, one from each of the recipe's test seeds, which neither "
                  "training nor validation used")

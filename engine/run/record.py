@@ -1,5 +1,9 @@
 """What a finished run writes: TensorBoard summaries, the models, history, metrics, report.md, env.json.
 
+The one record step of every kind that trains a compiled model on a dataset: a kind adds its own entries of
+metrics.json, its section of report.md and its console lines through `Learning.recorded`, and no file is
+written twice.
+
 Every file goes through `engine.run.run_folder`'s atomic writes. The backup is removed last (a
 diverged run keeps its last good weights), then the console gets the summary and the diagnosis.
 """
@@ -13,19 +17,18 @@ from pathlib import Path
 import tensorflow as tf
 
 import data
+from common.files import atomic_path, write_json, write_text
 from common.text import plural, timestamp
+from data.fitted_state import save_state
 from data.tabular import end_to_end_model
 from engine.distribute.strategy import Chosen
-from engine.learning.base import Trained
+from engine.kinds import Trained
 from engine.report.assessment import Assessment
 from engine.report.run_report import classification_report_markdown, render_report
 from engine.report.tensorboard_logs import write_pictures, write_run_summaries
 from engine.report.time_to_target import time_to_target
-from engine.run.building import learning_of
 from engine.run.plan import Plan
 from engine.run.resume import LAST_GOOD, remove_backup
-from engine.run.run_folder import atomic_path, write_json, write_text
-from engine.serve.state import save_state
 
 
 @dataclass
@@ -53,21 +56,26 @@ def wait_for_every_worker(chosen: Chosen) -> None:
 
 def record(plan: Plan, trained: Trained, assessment: Assessment, folder: Path, env: dict, console) -> RunResult:
     """Write everything a finished run leaves, tell the console, and raise TrainingDiverged if it diverged."""
+    added = plan.kind.recorded(plan, trained)
     metrics = trained.metrics | assessment.to_metrics()
     metrics["time_to_target"] = time_to_target(trained.log.rows, plan.recipe.targets)
+    metrics.update(added.metrics)
     history = trained.log.history()
     epochs_run = len(history.get("loss", []))
     _write_tensorboard(plan, assessment, folder, history, metrics, epochs_run)
     _save_models(plan, folder)
     trained.log.write(folder / "history.csv")  # again: a resumed run may have had rows past its backup
     write_json(folder / "metrics.json", metrics)
-    write_text(folder / "report.md", render_report(_summary(plan, trained, assessment, folder, env, metrics)))
+    write_text(folder / "report.md", render_report(_summary(plan, trained, assessment, folder, env, metrics),
+                                                   added.report))
     last_good = remove_backup(folder, keep_last_good=assessment.diverged)
     _finish_env(plan, trained, assessment, folder, env, last_good, epochs_run)
     wait_for_every_worker(plan.chosen)
     _print_summary(plan.recipe.name, folder, metrics, epochs_run, trained.seconds, console)
     for finding in assessment.findings:
         console(f"Diagnosis, {finding.kind}: {finding.evidence}. Remedy: {finding.remedy}.")
+    for line in added.console:
+        console(line)
     if assessment.diverged:
         kept = (f" The weights after epoch {last_good}, the last whose loss had not blown up, are in "
                 f"{folder}/{LAST_GOOD} (model.load_weights)." if last_good is not None
@@ -96,7 +104,7 @@ def _save_models(plan: Plan, folder: Path) -> None:
     if plan.prepared.feature_space is not None:  # a `feature_space` step: also a model that takes the raw columns
         with atomic_path(folder / "inference_model.keras") as temporary:
             end_to_end_model(plan.prepared.feature_space, plan.model).save(temporary)
-    if learning_of(plan.recipe).labelled:  # what make predict and make export need to apply the preprocessing
+    if plan.kind.labelled:  # what make predict and make export need to apply the preprocessing
         save_state(folder, plan.prepared, plan.recipe.to_dict()["data"], plan.output)
 
 

@@ -42,12 +42,12 @@ import keras
 import pandas
 import tensorflow as tf
 
+from common.files import atomic_path, write_json
 from common.text import timestamp
 from engine.errors import RecipeError
 from engine.recipe import hp
 from engine.recipe.schema import Recipe
 from engine.report.diagnosis import EXPLODING_FACTOR
-from engine.run.run_folder import atomic_path, write_json
 
 BACKUP = "backup"
 METADATA = "training_metadata.json"

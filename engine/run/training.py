@@ -18,16 +18,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from common.files import write_json
 from common.text import plural, timestamp
 from engine.distribute.strategy import Chosen
 from engine.errors import RecipeError
-from engine.learning import Learning, kind_of
+from engine.kinds import Learning
 from engine.recipe.schema import Recipe
 from engine.run import speed
 from engine.run.plan import Plan, build, plan_recipe, versions
-from engine.run.record import RunResult, TrainingDiverged, record, wait_for_every_worker
+from engine.run.record import RunResult, TrainingDiverged, wait_for_every_worker
 from engine.run.resume import Resume, hold_lock, resumed_entry
-from engine.run.run_folder import create_run_folder, write_json
+from engine.run.run_folder import create_run_folder
 
 __all__ = ["RunResult", "TrainingDiverged", "run_recipe"]
 
@@ -56,7 +57,7 @@ def run_recipe(
     if resume is not None:
         _continue_plan(plan, resume)
     build(plan)
-    kind = kind_of(plan.recipe)
+    kind = plan.kind
     verbose = (1 if sys.stdout.isatty() else 2) if verbose is None else verbose
     if not plan.chosen.is_chief:
         kind.train(plan, None, resume, lambda line: None, 0)
@@ -81,7 +82,7 @@ def _train_and_record(plan: Plan, kind: Learning, folder: Path, env: dict, resum
                       verbose: int) -> RunResult:
     trained = kind.train(plan, folder, resume, console, verbose)
     assessment = kind.assess(plan, trained, folder)
-    return (kind.record or record)(plan, trained, assessment, folder, env, console)
+    return kind.record(plan, trained, assessment, folder, env, console)
 
 
 def _open_run_folder(plan: Plan, runs_dir: str | Path, values_from: str | None, resume: Resume | None,
@@ -93,10 +94,7 @@ def _open_run_folder(plan: Plan, runs_dir: str | Path, values_from: str | None, 
         env = {key: value for key, value in resume.env.items() if key not in ("error", "finished")}
         env.update(status="running", strategy=plan.chosen.describe(), speed=used, versions=versions())
         env["resumed"] = [*env.get("resumed", []), resumed_entry(resume, plan.chosen.describe())]
-        console(f"{plan.recipe.name}: resuming {resume.folder} on {where}: "
-                + ("the agent continues from its last backup." if plan.recipe.kind == "reinforcement" else
-                   f"{plural(resume.epoch, 'epoch')} had finished; training continues at epoch {resume.epoch + 1}."
-                   if resume.epoch else "no epoch had finished, training starts again at epoch 1."))
+        console(f"{plan.recipe.name}: resuming {resume.folder} on {where}: {plan.kind.resume_line(resume.epoch)}")
         return resume.folder, env
     folder = create_run_folder(runs_dir, plan.recipe.name)
     write_json(folder / "recipe.json", {**plan.recipe.to_dict(), "hyperparameters": {

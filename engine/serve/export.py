@@ -35,9 +35,9 @@ from typing import Any
 import numpy as np
 
 from common.errors import suggestion
+from common.files import write_json, write_text
 from common.text import timestamp
-from engine.run.run_folder import write_json, write_text
-from engine.serve.inputs import _table
+from engine.serve.inputs import table_inputs
 from engine.serve.layers import serving_model
 from engine.serve.predict import run_eagerly
 from engine.serve.probes import probe_rows
@@ -134,7 +134,7 @@ def _probes(served: Served, model) -> list[Probed]:
 
     def read(rows) -> dict[str, np.ndarray]:
         if served.is_table:
-            return _table(served, rows).features
+            return table_inputs(served, rows).features
         return {"features": np.asarray(rows, dtype="float32")}
 
     def predicted(rows) -> np.ndarray:

@@ -53,7 +53,7 @@ def read_inputs(served: Served, path: str | Path) -> Inputs:
     if served.state.get("source") == "image_folder":
         inputs = _images(served, path)
     elif served.is_table:
-        inputs = _table(served, _read_table(path))
+        inputs = table_inputs(served, _read_table(path))
     else:
         inputs = _array(served, path)
     if len(inputs) == 0:
@@ -71,8 +71,8 @@ def _read_table(path: Path) -> pandas.DataFrame:
         raise ServeError(f"{str(path)!r} could not be read as a table: {error}") from None
 
 
-def _check_columns(frame: pandas.DataFrame, expected: list[str], allowed_extra: set[str], where: str) -> None:
-    present = [str(column) for column in frame.columns]
+def check_columns(present: list[str], expected: list[str], allowed_extra: set[str], where: str) -> None:
+    """Refuse `present` column names unless they are exactly `expected` (in any order), plus `allowed_extra`."""
     missing = [column for column in expected if column not in present]
     extra = [column for column in present if column not in expected and column not in allowed_extra]
     if missing or extra:
@@ -83,12 +83,23 @@ def _check_columns(frame: pandas.DataFrame, expected: list[str], allowed_extra: 
                             if allowed_extra else "."))
 
 
-def _table(served: Served, frame: pandas.DataFrame) -> Inputs:
-    columns = list(served.state["raw_inputs"]["columns"])
+def table_columns(served: Served) -> tuple[list[str], set[str]]:
+    """A table run's feature columns, and the target column an input may hold too (ignored)."""
     target = served.state.get("source_args", {}).get("target")
-    _check_columns(frame, columns, {target} if target else set(), "The input table")
+    return list(served.state["raw_inputs"]["columns"]), {target} if target else set()
+
+
+def column_kinds(served: Served) -> dict[str, str]:
+    """Each feature column's kind in the run's feature_space step: numeric, integer_categorical or categorical."""
+    return next(entry["kinds"] for entry in served.state["steps"] if entry["name"] == "feature_space")
+
+
+def table_inputs(served: Served, frame: pandas.DataFrame) -> Inputs:
+    """The rows of `frame`, checked against a table run's columns and typed as its FeatureSpace takes them."""
+    columns, allowed_extra = table_columns(served)
+    check_columns([str(column) for column in frame.columns], columns, allowed_extra, "The input table")
     step = FeatureSpaceStep()
-    step.kinds = next(entry["kinds"] for entry in served.state["steps"] if entry["name"] == "feature_space")
+    step.kinds = column_kinds(served)
     values = step.columns(frame[columns].reset_index(drop=True))
     return Inputs({name: np.asarray(value).reshape(-1, 1) for name, value in values.items()},
                   [str(index) for index in range(len(frame))])
@@ -115,12 +126,18 @@ def _array(served: Served, path: Path) -> Inputs:
         values = _load_array(path)
     elif suffix in TABLE_SUFFIXES and path.is_file() and len(shape) == 1 and len(names) == shape[0]:
         frame = _read_table(path)
-        _check_columns(frame, names, set(), "The input table")
+        check_columns([str(column) for column in frame.columns], names, set(), "The input table")
         values = frame[names].to_numpy()
     else:
         tables = " or a .csv/.parquet file with its columns" if len(shape) == 1 and len(names) == shape[0] else ""
         raise ServeError(f"This run was trained on arrays of samples shaped {list(shape)}: give it a .npz (one "
                          f"array, or one named x) or a .npy{tables}. Received: {str(path)!r}")
+    return array_inputs(served, values)
+
+
+def array_inputs(served: Served, values: np.ndarray) -> Inputs:
+    """`values`, one raw sample per row, checked against the shape an array run was trained on, as float32."""
+    shape = tuple(served.state["raw_inputs"]["shape"])
     if values.dtype.kind not in "biuf":
         raise ServeError(f"The input holds {values.dtype} values; the model takes numbers.")
     if tuple(values.shape[1:]) != shape:

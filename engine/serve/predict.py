@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas
 
-from engine.run.run_folder import atomic_path
+from common.files import atomic_path
 from engine.serve.inputs import Inputs, read_inputs
 from engine.serve.layers import serving_model
 from engine.serve.state import Served, ServeError, load_served
@@ -71,16 +71,23 @@ def class_probabilities(outputs: np.ndarray) -> np.ndarray:
     return outputs
 
 
+def class_predictions(served: Served, outputs: np.ndarray) -> tuple[list[str], list[str], np.ndarray]:
+    """A classifier's class names, each sample's predicted class name, and each class's probability per sample
+    (what the CSV and `make serve`'s answers hold)."""
+    names = served.state["class_names"]
+    probabilities = class_probabilities(outputs)
+    names = names if len(names) == probabilities.shape[1] else [str(index) for index in range(len(names))]
+    # As the evaluation decides: a sigmoid unit at 0.5, otherwise the most probable class.
+    chosen = (outputs.reshape(-1) >= 0.5).astype(int) if probabilities is not outputs else outputs.argmax(axis=1)
+    return names, [names[index] for index in chosen], probabilities
+
+
 def prediction_table(served: Served, inputs: Inputs, outputs: np.ndarray) -> pandas.DataFrame:
     """The CSV's rows: the input's name, then the predicted class and its probabilities, or the values."""
     table = pandas.DataFrame({inputs.id_name: inputs.ids})
     if served.classification:
-        names = served.state["class_names"]
-        probabilities = class_probabilities(outputs)
-        names = names if len(names) == probabilities.shape[1] else [str(index) for index in range(len(names))]
-        # As the evaluation decides: a sigmoid unit at 0.5, otherwise the most probable class.
-        chosen = (outputs.reshape(-1) >= 0.5).astype(int) if probabilities is not outputs else outputs.argmax(axis=1)
-        table["predicted"] = [names[index] for index in chosen]
+        names, predicted, probabilities = class_predictions(served, outputs)
+        table["predicted"] = predicted
         for position, name in enumerate(names):
             table[f"probability_{name}"] = probabilities[:, position]
         return table

@@ -1,11 +1,7 @@
-"""What a run saves so that its preprocessing can be applied again, and a trained model behind it.
+"""A trained model behind its fitted preprocessing, read back from a run folder or a zoo entry.
 
-Preprocessing is fitted on the training split while a run prepares its data (data.prepare). At the end of
-training `save_state` writes what the fitted steps learned to `preprocessing.json` in the run folder: the
-scale of `rescale`, the means and deviations of `standardize`, the fill values of `impute`, the shape of
-`reshape`, the column kinds of `feature_space` (whose fitted layers live in `inference_model.keras`), what
-one raw sample looks like before them, the classes, and the target's mean and scale when the recipe
-standardized it. Everything is JSON: nothing is unpickled to use a run.
+What a run saves of its fitted preprocessing (`preprocessing.json`) is data.fitted_state's; this module reads
+it back and puts the trained model behind it.
 
 A run trained before this file existed, and a pretrained zoo entry, are served by fitting the same steps
 again from the recipe's data with the recipe's seed, which is what training did (runs are reproducible);
@@ -24,57 +20,15 @@ import numpy as np
 import data
 from common.errors import UserError, suggestion
 from common.json_files import read_json_object
-from data.preprocessing import Impute, OneHotLabels, Rescale, Reshape, Standardize, StandardizeTargets
-from data.tabular import FeatureSpaceStep
-
-STATE_FILE = "preprocessing.json"
-STATE_FORMAT = 1
-# Steps that change only the targets: nothing to apply to a new input.
-TARGET_STEPS = (OneHotLabels, StandardizeTargets)
+from data.fitted_state import STATE_FILE, fitted_state
+from engine.kinds import kind_named
+from engine.recipe.schema import Recipe
 
 
 class ServeError(UserError):
     """A mistake in what was asked of a trained model: a run that is not finished, inputs that do not fit it,
     an unknown export format. The command line prints the message alone and exits with code 2; nothing has
     been written."""
-
-
-def step_state(step: Any) -> dict[str, Any]:
-    """What one fitted preprocessing step needs to be applied again, as JSON."""
-    if isinstance(step, Rescale):
-        return {"name": "rescale", "scale": step.scale, "offset": step.offset}
-    if isinstance(step, Standardize):
-        return {"name": "standardize", "mean": step.scaler.mean_.tolist(), "scale": step.scaler.scale_.tolist()}
-    if isinstance(step, Impute):
-        fill = step.fill if hasattr(step, "fill") else step.imputer.statistics_
-        return {"name": "impute", "fill": np.asarray(fill, dtype="float64").tolist()}
-    if isinstance(step, Reshape):
-        return {"name": "reshape", "shape": list(step.shape)}
-    if isinstance(step, FeatureSpaceStep):
-        return {"name": "feature_space", "kinds": dict(step.kinds)}
-    if isinstance(step, TARGET_STEPS):
-        return {"name": step.step_name, "targets_only": True}
-    return {"name": step.step_name or type(step).__name__, "unsupported": True}
-
-
-def fitted_state(prepared: data.Prepared, recipe_data: dict[str, Any], output: dict[str, Any]) -> dict[str, Any]:
-    """preprocessing.json's contents for a prepared data set and the model's output layer."""
-    target = None
-    if prepared.target_scale is not None:
-        target = {"mean": list(prepared.target_mean), "scale": list(prepared.target_scale)}
-    return {
-        "format": STATE_FORMAT, "task": prepared.task, "class_names": list(prepared.class_names),
-        "source": recipe_data.get("source"), "source_args": dict(recipe_data.get("args") or {}),
-        "raw_inputs": prepared.raw_inputs, "steps": [step_state(step) for step in prepared.fitted_steps],
-        "target": target, "output": {"units": output.get("units"), "activation": output.get("activation")},
-    }
-
-
-def save_state(folder: Path, prepared: data.Prepared, recipe_data: dict[str, Any], output: dict[str, Any]) -> None:
-    """Write preprocessing.json into a finished run's folder (atomically)."""
-    from engine.run.run_folder import write_json
-
-    write_json(Path(folder) / STATE_FILE, fitted_state(prepared, recipe_data, output))
 
 
 @dataclass
@@ -139,8 +93,8 @@ def check_finished(folder: Path) -> dict[str, Any]:
 
 
 def _from_run(folder: Path) -> Served:
+    from engine.recipe.keras_objects import custom_objects
     from engine.run.artifacts import load_run_model
-    from engine.run.keras_objects import custom_objects
 
     env = check_finished(folder)
     recipe = _read_json(folder / "recipe.json")
@@ -174,10 +128,10 @@ def _from_zoo(name: str) -> Served:
 
 
 def _check_supervised(recipe: dict[str, Any], where: str) -> None:
-    kind = recipe.get("kind", "supervised")
-    if kind != "supervised":
-        raise ServeError(f"{where} is a {kind} run; predict and export serve supervised models (a classifier or a "
-                         "regressor), whose outputs are classes or values.")
+    kind = kind_named(recipe.get("kind", Recipe.kind))
+    if not kind.servable:
+        raise ServeError(f"{where} is a {kind.name} run; predict, export and serve take supervised models (a "
+                         "classifier or a regressor), whose outputs are classes or values.")
 
 
 def refitted_state(recipe: dict[str, Any], output: dict[str, Any]) -> dict[str, Any]:
@@ -202,7 +156,7 @@ def raw_test_split(recipe: dict[str, Any]) -> tuple[Any, np.ndarray]:
 
     spec = recipe["data"]
     dataset = data.load(spec["source"], **(spec.get("args") or {}))
-    stratify = spec.get("stratify", True) and recipe.get("kind", "supervised") == "supervised"
+    stratify = spec.get("stratify", True) and kind_named(recipe.get("kind", Recipe.kind)).labelled
     splits = _split(dataset, spec["source"], spec.get("validation_split", 0.15), spec.get("test_split", 0.15),
                     stratify, recipe.get("seed", 0), spec.get("train_per_class"))
     return splits["test"]

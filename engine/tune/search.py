@@ -28,24 +28,19 @@ import keras_tuner
 import tensorflow as tf
 
 import data
+from common.files import write_json, write_text
 from engine.distribute.strategy import Chosen
 from engine.errors import RecipeError, suggestion
-from engine.learning import active, curriculum, kind_of, reinforcement
+from engine.kinds import kind_of
 from engine.recipe import hp
 from engine.recipe.resolve import collect_ranges, resolve
 from engine.recipe.schema import Recipe
 from engine.recipe.tuners import TUNERS
 from engine.recipe.validation import check_numbers
-from engine.run.building import build_model, check_resolved, learning_of, logged_metric_names, make_datasets
-from engine.run.keras_objects import build_callbacks
+from engine.run.building import check_resolved, logged_metric_names
 from engine.run.plan import plan_recipe
-from engine.run.run_folder import write_json, write_text
 from engine.tune.report import render_tune_report, trial_rows, write_importance_plot
 
-# What a recipe that Hyperband cannot search trains in, instead of epochs of one model.fit.
-WITHOUT_EPOCHS = {"reinforcement": "a reinforcement recipe trains in environment steps",
-                  "active_learning": "an active-learning recipe trains in rounds of labelling, each a new fit",
-                  "curriculum": "a curriculum recipe trains at a pace fixed over all its epochs"}
 # Short keys `make tune` accepts in ARGS, for the settings people change most.
 SHORTHANDS = {
     "tuner": "tuner.name",
@@ -78,10 +73,7 @@ def expand_shorthands(assignments: dict[str, Any]) -> tuple[dict[str, Any], bool
 
 def objective_for(name: str, resolved: Recipe) -> keras_tuner.Objective:
     """The tuner objective, refused unless it is a metric the recipe logs."""
-    logged = logged_metric_names(resolved)
-    valid = logged + [f"val_{metric}" for metric in logged]
-    if resolved.kind == "reinforcement":  # an agent is searched on its greedy return (engine.learning.reinforcement)
-        valid = ["mean_return"]
+    valid = kind_of(resolved).objectives(logged_metric_names(resolved))
     if name not in valid:
         raise RecipeError(
             f"`tuner.objective` must be a metric this recipe logs, one of {', '.join(valid)}. "
@@ -149,34 +141,15 @@ class RecipeHyperModel(keras_tuner.HyperModel):
         self.seed_offset = self.builds[key]
         self.builds[key] += 1
         keras.utils.set_random_seed(resolved.seed + self.seed_offset)
-        if resolved.kind == "reinforcement":
-            return reinforcement.trial_model(resolved, self.prepared, self.chosen)
-        model, _ = build_model(resolved, self.prepared, self.chosen.strategy)
-        return model
+        return kind_of(resolved).trial_model(resolved, self.prepared, self.chosen)
 
     def fit(self, hyperparameters, model, *args, callbacks=None, epochs=None, **kwargs):
         resolved = self.resolved(hyperparameters)
-        seed = resolved.seed + self.seed_offset
-        if resolved.kind == "reinforcement":
-            return reinforcement.trial_score(resolved, model, self.prepared, self.chosen)
-        if resolved.active_learning:  # the whole loop of rounds, scored by its last round (engine.learning.active)
-            return active.trial_score(dataclasses.replace(resolved, seed=seed), self.prepared, self.chosen)
-        if resolved.curriculum:  # the paced batches of engine.learning.curriculum, with the usual callbacks
-            return curriculum.trial_fit(dataclasses.replace(resolved, seed=seed), model, self.prepared, self.chosen,
-                                        [*build_callbacks(resolved.callbacks), *(callbacks or []), FailOnNaN()])
-        datasets = make_datasets(self.prepared, resolved.batch_size * self.chosen.replicas, seed,
-                                 learning_of(resolved).labelled)
-        return model.fit(
-            datasets["train"],
-            validation_data=datasets["validation"],
-            epochs=epochs or resolved.epochs,
-            initial_epoch=kwargs.get("initial_epoch", 0),
-            # The kind's own callbacks too: an autoencoder's start of clustering.
-            callbacks=[*build_callbacks(resolved.callbacks),
-                       *kind_of(resolved).callbacks(resolved, model, self.prepared), *(callbacks or []), FailOnNaN()],
-            shuffle=False,
-            verbose=0,
-        )
+        # The kind builds and fits the trial as a run of it would, on the trial's seed (a History, or the
+        # objectives' values for a kind whose trial is not one model.fit).
+        seeded = dataclasses.replace(resolved, seed=resolved.seed + self.seed_offset)
+        return kind_of(resolved).trial_fit(seeded, model, self.prepared, self.chosen, [*(callbacks or []), FailOnNaN()],
+                                           epochs or resolved.epochs, kwargs.get("initial_epoch", 0))
 
 
 @dataclass
@@ -207,13 +180,11 @@ def _settings_check(recipe: Recipe):
             raise RecipeError("Hyperband chooses the epochs of each trial itself; declare `epochs` as a number.")
         # Hyperband's budget is epochs of one model.fit, resumed from a trial's checkpoint; a trial that runs an
         # agent's steps, rounds of labelling or a paced schedule has no such budget to cut.
-        without_epochs = ("reinforcement" if resolved.kind == "reinforcement" else
-                          "active_learning" if resolved.active_learning else
-                          "curriculum" if resolved.curriculum else None)
+        without_epochs = kind_of(resolved).without_epochs
         if settings.name == "hyperband" and without_epochs:
             raise RecipeError(
                 "Hyperband searches by giving trials more epochs of one model.fit, and "
-                f"{WITHOUT_EPOCHS[without_epochs]}; use tuner=random, bayesian or grid.")
+                f"{without_epochs}; use tuner=random, bayesian or grid.")
         floats = [range_.name for range_ in ranges.values() if isinstance(range_, hp.Float) and range_.step is None]
         if settings.name == "grid" and floats:
             raise RecipeError(

@@ -185,7 +185,7 @@ def test_active_learning_settings_are_json_and_the_kind_refuses_other_kinds():
     recipe = small_recipe()
     assert json.loads(json.dumps(recipe.to_dict()))["active_learning"] == SETTINGS
     with pytest.raises(active.RecipeError, match="wraps supervised learning only"):
-        active.check(apply_overrides(recipe, {"kind": "unsupervised", "loss": "mse"}))
+        active.ActiveLearning().check(apply_overrides(recipe, {"kind": "unsupervised", "loss": "mse"}))
 
 
 def test_make_tune_searches_the_query_strategy(tmp_path, capsys):

@@ -220,7 +220,7 @@ def test_classes_are_built_registered_and_listed_for_loading(tmp_path):
     import keras
 
     from engine import RecipeError
-    from engine.run.keras_objects import build_loss, build_metrics, custom_objects, metric_names
+    from engine.recipe.keras_objects import build_loss, build_metrics, custom_objects, metric_names
 
     path = tmp_path / "my_classes.py"
     path.write_text(CLASSES)

@@ -68,7 +68,7 @@ def whole_entry(key: str, value: Any) -> tuple[str, list[str]] | None:
     """For a key that lives inside an entry no catalog recipe has (an optimizer's argument, a callback's, an
     augmentation layer's, a second phase's, a tuner's), a recipe and one override that writes the whole entry
     holding the bad value."""
-    from engine.run.keras_objects import arguments_of, optimizer_classes
+    from engine.recipe.keras_objects import arguments_of, optimizer_classes
 
     parts = key.split(".")
     if parts[0] == "optimizer" and len(parts) == 2:
@@ -91,7 +91,7 @@ def recipe_file_entry(parts: list[str], value: Any) -> tuple[str, list[str]] | N
     learning-rate schedule of the class that takes it, a zoo model whose builder takes it, a text step."""
     import keras
 
-    from engine.run.keras_objects import _classes, arguments_of
+    from engine.recipe.keras_objects import _classes, arguments_of
     from zoo.registry import get_builder, list_models, model_arguments
 
     def taking(classes: dict[str, type], argument: str) -> list[str]:

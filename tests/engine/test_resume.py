@@ -146,15 +146,21 @@ def check_complete(folder: Path, done: int, output: str) -> dict:
     return env
 
 
-def test_a_killed_run_resumes_after_its_last_epoch_and_completes_its_folder(slow_recipe, tmp_path):
-    runs_dir = tmp_path / "runs"
-    process, _ = start(slow_recipe, runs_dir=runs_dir)
+def killed_after_backup(recipe: str, runs_dir: Path, epoch: int = 2) -> Path:
+    """Start `recipe`, kill it with SIGKILL once its backup holds `epoch` epochs; the run folder it leaves."""
+    process, _ = start(recipe, runs_dir=runs_dir)
     try:
-        folder = wait_for_backup(runs_dir, 2, process)
+        folder = wait_for_backup(runs_dir, epoch, process)
         process.send_signal(signal.SIGKILL)
     finally:
         process.kill()
         process.wait(timeout=30)
+    return folder
+
+
+def test_a_killed_run_resumes_after_its_last_epoch_and_completes_its_folder(slow_recipe, tmp_path):
+    runs_dir = tmp_path / "runs"
+    folder = killed_after_backup(slow_recipe, runs_dir)
     done = check_killed(folder)
 
     resumed = run_cli("recipe", slow_recipe, f"resume={folder}", runs_dir=runs_dir)
@@ -282,8 +288,8 @@ class _Crash(keras.callbacks.Callback):
 
 @pytest.mark.parametrize("crash_at", [2, 3], ids=["between-the-phases", "during-fine-tuning"])
 def test_a_two_phase_fine_tune_resumes_in_the_phase_it_stopped_in(crash_at, tmp_path, monkeypatch):
+    from engine.learning import supervised
     from engine.recipe.overrides import apply_overrides, parse_assignments
-    from engine.run import plan as planning
     from engine.run import training
     from engine.run.resume import check_resume
 
@@ -293,7 +299,7 @@ def test_a_two_phase_fine_tune_resumes_in_the_phase_it_stopped_in(crash_at, tmp_
          "backup_interval=0"]))
     lines: list[str] = []
     with monkeypatch.context() as patch:
-        patch.setattr(planning, "build_callbacks", lambda specs: [_Crash(crash_at)])
+        patch.setattr(supervised, "build_callbacks", lambda specs: [_Crash(crash_at)])
         with pytest.raises(RuntimeError, match="crash before epoch"):
             training.run_recipe(recipe, runs_dir, console=lines.append, verbose=0)
     folder = only_run_folder(runs_dir, "digits59_finetune")

@@ -50,10 +50,10 @@ def test_catalog_recipe_reaches_its_target(name, runs_dir):
 def assert_reloads_in_a_fresh_interpreter(folder: Path, scratch: Path) -> None:
     """model.keras, loaded with `keras.saving.load_model` in a fresh interpreter after `import data, zoo` only,
     predicts what `load_run_model` predicts here: on the test split, or on random observations for an agent."""
+    from engine.recipe.keras_objects import custom_objects
     from engine.report.evaluation import predict
     from engine.run.artifacts import load_run_model
     from engine.run.building import prepare_data
-    from engine.run.keras_objects import custom_objects
 
     recipe = saved_recipe(read_json(folder / "recipe.json"))
     model = load_run_model(folder)

@@ -21,6 +21,6 @@ A killed run resumes from its last backup (`resume=`): networks, optimizer, repl
 episodes and every random generator's state.
 """
 
-from engine.learning.reinforcement.kind import assess, build, check, prepare, record, train, trial_model, trial_score
+from engine.learning.reinforcement.kind import Reinforcement
 
-__all__ = ["assess", "build", "check", "prepare", "record", "train", "trial_model", "trial_score"]
+__all__ = ["Reinforcement"]

@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from common.files import write_json
 from engine.run.resume import BACKUP
-from engine.run.run_folder import write_json
 
 STATE = "agent_state.json"
 

@@ -17,8 +17,8 @@ import numpy as np
 import pandas
 import tensorflow as tf
 
+from common.files import atomic_path
 from engine.report.tensorboard_logs import write_scalars
-from engine.run.run_folder import atomic_path
 
 # The columns every agent writes first; an agent's own figures follow.
 COLUMNS = ("episode", "steps", "return", "length")

@@ -10,23 +10,23 @@ from typing import Any
 import keras
 import numpy as np
 
+from common.files import atomic_path, write_json, write_text
 from common.text import plural, timestamp
 from data import environments
 from engine.errors import RecipeError
-from engine.learning.base import Trained
+from engine.kinds import Learning, Trained
 from engine.learning.reinforcement import agents, evaluation
 from engine.learning.reinforcement.session import Session
+from engine.recipe.keras_objects import build_optimizer
 from engine.recipe.schema import Recipe
 from engine.report import returns
 from engine.report.cost import peak_memory_bytes
 from engine.report.diagnosis import Finding
 from engine.report.reinforcement_report import render
 from engine.report.tensorboard_logs import write_pictures, write_run_summaries
-from engine.run.keras_objects import build_optimizer
 from engine.run.plan import Plan
 from engine.run.record import RunResult
 from engine.run.resume import remove_backup
-from engine.run.run_folder import atomic_path, write_json, write_text
 
 # Fields of the other kinds, refused here unless left at their defaults, and why.
 NOT_HERE = {
@@ -235,3 +235,58 @@ def trial_score(recipe: Recipe, model: keras.Model, prepared: environments.Descr
     seeds = evaluation.seeds(recipe.seed, "validation", recipe.agent.evaluation_episodes)
     returns = evaluation.run_episodes(agent.greedy, recipe.environment.id, recipe.environment.args, seeds)
     return {"mean_return": float(np.mean(returns))}
+
+
+class Reinforcement(Learning):
+    """An agent in a Gymnasium environment: no dataset, its own loop, assessment and record (this module)."""
+
+    name = "reinforcement"
+    fields = ("environment", "agent", "model")
+    without_epochs = "a reinforcement recipe trains in environment steps"
+
+    def open_keys(self, config: dict, path: str) -> dict[str, Any] | None:
+        if path == "agent.args" and isinstance(config.get("agent"), dict):
+            return agents.setting_defaults(config["agent"].get("algorithm"))
+        return None
+
+    def check(self, recipe: Recipe) -> None:
+        check(recipe)
+
+    def prepare(self, recipe: Recipe) -> environments.Description:
+        return prepare(recipe)
+
+    def build(self, plan: Plan) -> None:
+        build(plan)
+
+    def train(self, plan: Plan, folder: Path | None, resume, console, verbose: int) -> Trained:
+        return train(plan, folder, resume, console, verbose)
+
+    def assess(self, plan: Plan, trained: Trained, folder: Path) -> Assessment:
+        return assess(plan, trained, folder)
+
+    def record(self, plan: Plan, trained: Trained, assessment: Assessment, folder: Path, env: dict,
+               console) -> RunResult:
+        return record(plan, trained, assessment, folder, env, console)
+
+    def resume_line(self, epochs_done: int) -> str:
+        return "the agent continues from its last backup."
+
+    def progress(self, recipe: dict, env: dict, history_rows) -> dict[str, str]:
+        """Environment steps of the budget: env.json's count once finished, else the last episode's."""
+        steps = env.get("environment_steps")
+        if steps is None:
+            rows = history_rows()
+            steps = int(rows[-1]["steps"]) if rows and "steps" in rows[-1] else None
+        budget = (recipe.get("agent") or {}).get("total_steps")
+        return {"environment steps": "/".join(f"{value:,}" if isinstance(value, int) else "?"
+                                              for value in (steps, budget))}
+
+    def objectives(self, logged: list[str]) -> list[str]:
+        return ["mean_return"]  # an agent is searched on its greedy return on validation seeds
+
+    def trial_model(self, recipe: Recipe, prepared: environments.Description, chosen) -> keras.Model:
+        return trial_model(recipe, prepared, chosen)
+
+    def trial_fit(self, recipe: Recipe, model: keras.Model, prepared: environments.Description, chosen,
+                  callbacks: list, epochs: int, initial_epoch: int) -> dict[str, float]:
+        return trial_score(recipe, model, prepared, chosen)
