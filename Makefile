@@ -4,6 +4,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 NAME ?= digits_cnn
 ARGS ?=
+# GNU make presets AS to the assembler ("as"); here AS= is a name the user gives (make publish, make recipe DATA=).
+ifeq ($(origin AS),default)
+AS :=
+endif
 RUNS ?= runs
 PORT ?= 6006
 # Which TensorFlow build: cpu (tensorflow-cpu) or gpu (tensorflow[and-cuda]); see pyproject.toml's extras.
@@ -14,19 +18,22 @@ PYTEST_ARGS ?=
 WORKERS ?= 0
 
 .DEFAULT_GOAL := help
-.PHONY: help install recipe tune compare publish list tensorboard test test-portable lint bench predict export evaluate serve
-
+.PHONY: help install recipe tune compare publish list show new tensorboard test test-portable lint bench predict export evaluate serve docs docs-serve
 help:
 	@echo "make recipe [NAME=digits_cnn] [ARGS=\"epochs=5 optimizer.learning_rate=0.01\"] [WORKERS=2]"
 	@echo "make recipe NAME=digits_cnn ARGS=\"resume=runs/digits_cnn/<run>\"   # continue an unfinished run"
+	@echo "make recipe NAME=table DATA=my.csv TARGET=label [AS=my_name]   # your own data: NAME=table|images|text"
 	@echo "make tune [NAME=digits_cnn] [ARGS=\"tuner=hyperband max_trials=20\"] [WORKERS=2]"
-	@echo "make compare [NAME=digits_cnn]"
+	@echo "make compare [NAME=digits_cnn]   # without NAME: every recipe's runs"
 	@echo "make publish RUN=runs/<recipe>/<run> [AS=name] [OVERWRITE=1]"
-	@echo "make predict RUN=runs/<recipe>/<run> INPUT=rows.csv [OUTPUT=predictions.csv]   # or MODEL=<zoo name>"
+	@echo "make predict RUN=runs/<recipe>/<run> INPUT=rows.csv [OUTPUT=file.csv]   # default: <run>/predictions/; or MODEL=<zoo name>"
 	@echo "make export RUN=runs/<recipe>/<run> [FORMAT=saved_model|onnx|litert]"
 	@echo "make serve RUN=runs/<recipe>/<run> [PORT=8501] [NAME=...]   # or MODEL=<zoo name>; TF Serving's REST API"
 	@echo "make evaluate RUN=runs/<recipe>/<run> [EPISODES=100] [SEED=7]   # a trained agent's greedy return"
+	@echo "make show [NAME=digits_cnn] (every key: value, accepted range, meaning)"
+	@echo "make new NAME=my_recipe FROM=penguins_tabular   # an editable copy; then make recipe NAME=my_recipe.py"
 	@echo "make list | make tensorboard [PORT=6006] | make test | make test-portable | make bench | make lint | make install [TF=gpu]"
+	@echo "make docs | make docs-serve [DOCS_PORT=8000]   # the documentation site (MkDocs), built strictly into site/"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,13 +53,14 @@ $(EXPORT_STAMP): $(STAMP)
 	@touch $(EXPORT_STAMP)
 
 recipe: $(STAMP)
-	@$(PY) -m engine recipe $(NAME) $(ARGS) --runs-dir $(RUNS) --workers $(WORKERS)
+	@$(PY) -m engine recipe $(NAME) $(ARGS) --runs-dir $(RUNS) --workers $(WORKERS) $(if $(DATA),--data $(DATA)) \
+	  $(if $(TARGET),--target $(TARGET)) $(if $(AS),--as $(AS))
 
 tune: $(STAMP)
 	@$(PY) -m engine tune $(NAME) $(ARGS) --runs-dir $(RUNS) --workers $(WORKERS)
 
 compare: $(STAMP)
-	@$(PY) -m engine compare $(NAME) --runs-dir $(RUNS)
+	@$(PY) -m engine compare $(if $(filter-out file,$(origin NAME)),$(NAME)) --runs-dir $(RUNS)
 
 publish: $(STAMP)
 	@$(PY) -m engine publish $(RUN) $(if $(AS),--as $(AS)) $(if $(OVERWRITE),--overwrite)
@@ -72,6 +80,15 @@ serve: $(STAMP)
 
 list: $(STAMP)
 	@$(PY) -m engine list
+
+# An editable copy of a catalog recipe: make new NAME=my_recipe FROM=penguins_tabular, then make recipe NAME=my_recipe.py
+FROM ?= digits_cnn
+new: $(STAMP)
+	@$(PY) -m engine new $(NAME) --from $(FROM)
+
+# Every key a recipe's overrides can set: its value, what it accepts and what it means. make show NAME=iris_mlp
+show: $(STAMP)
+	@$(PY) -m engine show $(NAME) $(ARGS)
 
 # A trained agent's greedy return: make evaluate RUN=runs/cartpole_dqn/<run> [EPISODES=100] [SEED=7], or RUN=<zoo name>.
 EPISODES ?= 100
@@ -95,7 +112,7 @@ test-portable: $(STAMP) $(EXPORT_STAMP)
 	  || exit 1; done
 
 # Every benchmark runs; the target fails at the end if any of them missed its goal.
-BENCHMARKS = catalog transfer pipeline overhead speed streaming rl active_learning curriculum serve
+BENCHMARKS = catalog transfer pipeline overhead speed streaming rl active_learning curriculum serve cli
 bench: $(STAMP)
 	@failed=""; for name in $(BENCHMARKS); do $(PY) -m benchmarks.$$name || failed="$$failed $$name"; done; \
 	if [ -n "$$failed" ]; then echo "make bench: goals missed by:$$failed"; exit 1; fi
@@ -103,3 +120,18 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
+
+# The documentation site (MkDocs with the Material theme, mkdocs.yml): the `docs` extra goes into .venv on first
+# use; `make docs` builds it into site/ with --strict (a broken link or reference fails), `make docs-serve` serves
+# it on 127.0.0.1.
+DOCS_STAMP := $(VENV)/.installed-docs
+DOCS_PORT ?= 8000
+$(DOCS_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[docs,$(TF)]"
+	@touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP)
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --site-dir site
+
+docs-serve: $(DOCS_STAMP)
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs serve --strict --dev-addr 127.0.0.1:$(DOCS_PORT)

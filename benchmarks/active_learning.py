@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks import results_file
 from benchmarks.machine import describe_cpu
 from common.text import markdown_table
 from engine.recipe.loading import load_recipe
@@ -98,7 +99,8 @@ def verdict(curves: dict[str, dict[int, list[float]]], arm: str) -> tuple[bool, 
     return gain >= GAIN_POINTS and not below and reached is not None and reached <= WITHIN, lines
 
 
-def report(curves: dict[str, dict[int, list[float]]], seconds: dict[str, float], figure: Path) -> bool:
+def report(curves: dict[str, dict[int, list[float]]], seconds: dict[str, float], figure: Path,
+           arguments: list[str] | None = None) -> bool:
     means = {arm: mean_curve(curves[arm]) for arm in ARMS}
     rows = []
     for count in CHECKPOINTS:
@@ -108,11 +110,13 @@ def report(curves: dict[str, dict[int, list[float]]], seconds: dict[str, float],
             own = float(np.mean(curves[arm][count]))
             row += [own, f"{100 * (own - random):+.2f}"]
         rows.append(row)
-    print(f"\n{RECIPE}, seeds {', '.join(map(str, SEEDS))}: mean test accuracy\n")
-    print("\n".join(markdown_table(["labels", "random", "margin", "margin gain (points)", "entropy",
-                                    "entropy gain (points)"], rows)))
+    caption = f"{RECIPE}, seeds {', '.join(map(str, SEEDS))}: mean test accuracy"
+    header = ["labels", "random", "margin", "margin gain (points)", "entropy", "entropy gain (points)"]
+    print(f"\n{caption}\n")
+    print("\n".join(markdown_table(header, rows)))
     print()
-    print("\n".join(label_efficiency.summary_lines({arm: means[arm] for arm in ARMS}, TARGET)))
+    summary = label_efficiency.summary_lines({arm: means[arm] for arm in ARMS}, TARGET)
+    print("\n".join(summary))
     print("\nWall time per arm (5 seeds, runs with their reports): "
           + ", ".join(f"{arm} {seconds[arm]:.0f} s" for arm in ARMS))
     label_efficiency.plot_curves(means, figure, TARGET, title=f"{RECIPE}: mean of seeds {SEEDS[0]}-{SEEDS[-1]}")
@@ -123,6 +127,12 @@ def report(curves: dict[str, dict[int, list[float]]], seconds: dict[str, float],
         print("\n".join(f"- {line}" for line in lines))
     strategy = load_recipe(RECIPE).to_dict()["active_learning"]["strategy"]["default"]
     print(f"\nGoal for the recipe's strategy ({strategy}): {'met' if met[strategy] else 'NOT met'}.")
+    verdicts = [line for arm in ARMS[:-1] for line in verdict(curves, arm)[1]]
+    goal = f"Goal for the recipe's strategy ({strategy}): {'met' if met[strategy] else 'NOT met'}."
+    results_file.save("active_learning", arguments or [],
+                      [results_file.table(caption, header, rows), results_file.markdown("Label efficiency", summary)],
+                      [*verdicts, goal],
+                      {arm: {str(labels): values for labels, values in curve.items()} for arm, curve in curves.items()})
     return met[strategy]
 
 
@@ -136,7 +146,7 @@ def main(arguments: list[str]) -> int:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as runs_dir:
         curves, seconds = run_arms(runs_dir)
-    met = report(curves, seconds, options.figure)
+    met = report(curves, seconds, options.figure, arguments)
     print(f"Wall time: {time.perf_counter() - started:.0f} s")
     return 0 if met else 1
 

@@ -15,6 +15,7 @@ its target. `python -m benchmarks.catalog --table` prints the table of every rec
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import json
 import sys
 import tempfile
@@ -109,7 +110,9 @@ def keep(spreads: list[Spread], path: Path = RESULTS) -> None:
     """Each recipe's figures into the results file, beside those of recipes measured in earlier runs."""
     results = json.loads(path.read_text()) if path.exists() else {"recipes": {}}
     for spread in spreads:
-        results["recipes"][spread.name] = {**asdict(spread), "cpu": describe_cpu(), "versions": versions()}
+        results["recipes"][spread.name] = {**asdict(spread), "cpu": describe_cpu(), "versions": versions(),
+                                           "date": datetime.date.today().isoformat(),
+                                           "command": f"python -m benchmarks.catalog {spread.name}"}
     path.parent.mkdir(exist_ok=True)
     path.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
 

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks import results_file
 from benchmarks.machine import describe_cpu
 from common.text import markdown_table
 from engine.recipe.loading import load_recipe
@@ -116,9 +117,10 @@ def main() -> int:
                     results[name][arm].append(value)
                 print(f"{name}, seed {seed}: " + ", ".join(f"{arm} {values[-1]:.4f}"
                                                            for arm, values in results[name].items()), flush=True)
-    met = []
+    met, tables = [], []
     for name, arms in results.items():
-        print(f"\n{RECIPE}, {name}, seeds {', '.join(map(str, SEEDS))}: test accuracy\n")
+        caption = f"{RECIPE}, {name}, seeds {', '.join(map(str, SEEDS))}: test accuracy"
+        print(f"\n{caption}\n")
         rows = []
         for arm, values in arms.items():
             standard = "standard" if ARMS[arm][1] is None else f"standard, {SHORT_EPOCHS} epochs"
@@ -126,11 +128,14 @@ def main() -> int:
             rows.append([arm, *values, float(np.mean(values)), "" if arm == standard else f"{gain:+.2f}"])
             if ARMS[arm][0] is not None and ARMS[arm][0].get("order") is None and gain >= GOAL_POINTS:
                 met.append(f"{arm} on {name} ({gain:+.2f} points)")
-        print("\n".join(markdown_table(["arm", *(f"seed {seed}" for seed in SEEDS), "mean",
-                                        "minus standard of its budget (points)"], rows)))
+        header = ["arm", *(f"seed {seed}" for seed in SEEDS), "mean", "minus standard of its budget (points)"]
+        print("\n".join(markdown_table(header, rows)))
+        tables.append(results_file.table(caption, header, rows))
     print(f"\nWall time: {time.perf_counter() - started:.0f} s")
-    print(f"Goal (a curriculum >= {GOAL_POINTS:.0f} points over the early-stopped standard arm, mean of 3 seeds): "
-          + (f"met by {'; '.join(met)}." if met else "NOT met by any setting tried."))
+    goal = (f"Goal (a curriculum >= {GOAL_POINTS:.0f} points over the early-stopped standard arm, mean of 3 seeds): "
+            + (f"met by {'; '.join(met)}." if met else "NOT met by any setting tried."))
+    print(goal)
+    results_file.save("curriculum", [], tables, [goal], results)
     print("Mind the cost: a budget counts the student's epochs only. The teachers of a curriculum arm (2, each up to "
           f"{load_recipe(RECIPE).epochs} epochs on half the training split) come on top, so at the short budget "
           "the curriculum arm used more compute than its standard arm.")

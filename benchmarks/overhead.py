@@ -37,6 +37,7 @@ from pathlib import Path
 
 import keras
 
+from benchmarks import results_file
 from benchmarks.clock import BUILT, EngineClock, EpochClock
 from benchmarks.handwritten import SCRIPTS
 from benchmarks.machine import describe_cpu
@@ -144,7 +145,8 @@ def compare(name: str, epochs: int | None, runs: str) -> dict:
             "fixed": fixed_costs(name, runs)}
 
 
-def print_tables(rows: list[dict]) -> None:
+def print_tables(rows: list[dict]) -> list[dict]:
+    """Print the per-epoch and the fixed-cost tables; return them for the results file."""
     print(f"CPU: {describe_cpu()}\n")
     header = ["recipe", "epochs (script / engine)", "repetitions", "script s/epoch", "engine s/epoch", "ratio",
               "script wall s", "engine wall s", "wall ratio", "test metrics (script / engine)"]
@@ -155,8 +157,10 @@ def print_tables(rows: list[dict]) -> None:
     print("\n".join(markdown_table(header, cells)))
     print("\nFixed costs of the engine, once per run (seconds):\n")
     names = list(rows[0]["fixed"])
-    print("\n".join(markdown_table(["recipe", *names], [[f"`{row['recipe']}`", *(f"{row['fixed'][key]:.2f}"
-                                                                                for key in names)] for row in rows])))
+    fixed = [[f"`{row['recipe']}`", *(f"{row['fixed'][key]:.2f}" for key in names)] for row in rows]
+    print("\n".join(markdown_table(["recipe", *names], fixed)))
+    return [results_file.table("The engine against the hand-written script", header, cells),
+            results_file.table("Fixed costs of the engine, once per run (seconds)", ["recipe", *names], fixed)]
 
 
 def main(arguments: list[str]) -> int:
@@ -169,16 +173,19 @@ def main(arguments: list[str]) -> int:
         parser.error(f"no hand-written script for {', '.join(unknown)}; choose among {', '.join(SCRIPTS)}")
     with tempfile.TemporaryDirectory() as runs:
         rows = [compare(name, options.epochs, runs) for name in options.recipes or DEFAULT]
-    print_tables(rows)
+    tables = print_tables(rows)
     failed = [row["recipe"] for row in rows if row["ratio"] > LIMIT_RATIO or row["difference"] > METRIC_TOLERANCE]
+    lines = []
     for row in rows:
         verdict = "goal met" if row["ratio"] <= GOAL_RATIO else ("within the limit" if row["ratio"] <= LIMIT_RATIO
                                                                 else "OVER the limit")
-        print(f"{row['recipe']}: steady-state ratio {row['ratio']:.3f} ({verdict}: goal {GOAL_RATIO}, limit "
-              f"{LIMIT_RATIO}; single repetitions {row['spread'][0]:.2f} to {row['spread'][1]:.2f}); "
-              f"largest test-metric difference {row['difference']:.2e}; end to end "
-              f"{row['wall_ratio']:.2f}x (goal {END_TO_END_GOAL}x).")
+        lines.append(f"{row['recipe']}: steady-state ratio {row['ratio']:.3f} ({verdict}: goal {GOAL_RATIO}, limit "
+                     f"{LIMIT_RATIO}; single repetitions {row['spread'][0]:.2f} to {row['spread'][1]:.2f}); "
+                     f"largest test-metric difference {row['difference']:.2e}; end to end "
+                     f"{row['wall_ratio']:.2f}x (goal {END_TO_END_GOAL}x).")
+        print(lines[-1])
     print(json.dumps({"failed": failed}))
+    results_file.save("overhead", arguments, tables, lines, rows)
     return 1 if failed else 0
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import sys
 import time
 
+from benchmarks import results_file
 from common.text import markdown_table
 from engine.recipe.loading import load_recipe
 from engine.run.building import make_datasets
@@ -54,6 +55,10 @@ def main(names: list[str]) -> int:
     cells = [[f"`{row['recipe']}`", row["batch"], f"{row['pipeline']:,.0f}", f"{row['training']:,.0f}",
               f"{row['ratio']:.1f}x"] for row in rows]
     print("\n".join(markdown_table(header, cells)))
+    caption = "The pipeline alone against training on it"
+    results_file.save("pipeline", names, [results_file.table(caption, header, cells)],
+                      [f"Goal: the pipeline delivers at least {REQUIRED_RATIO:g} times the batches training consumes."],
+                      rows)
     return 0 if all(row["ratio"] >= REQUIRED_RATIO for row in rows) else 1
 
 

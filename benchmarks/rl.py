@@ -17,6 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks import results_file
 from benchmarks.machine import describe_cpu
 from common.text import markdown_table
 from engine.kinds import kind_named
@@ -66,7 +67,7 @@ def row_of(name: str, outcomes: list[dict]) -> tuple[list, bool]:
 
 
 def main(names: list[str]) -> int:
-    rows, met = [], True
+    rows, met, figures = [], True, {}
     with tempfile.TemporaryDirectory() as runs_dir:
         for name in names or reinforcement_recipes():
             outcomes = []
@@ -75,6 +76,10 @@ def main(names: list[str]) -> int:
                 shown = outcomes[-1].get("metrics", {}).get("test", {}).get("mean_return", "failed")
                 print(f"{name} seed {seed}: mean return {shown}, wall {outcomes[-1]['wall']:.0f} s",
                       file=sys.stderr, flush=True)
+            figures[name] = [{"seed": seed, "wall": outcome["wall"], "failed": outcome["failed"],
+                              "test": outcome.get("metrics", {}).get("test"),
+                              "random": outcome.get("metrics", {}).get("baseline", {}).get("test")}
+                             for seed, outcome in zip(SEEDS, outcomes, strict=True)]
             row, recipe_met = row_of(name, outcomes)
             rows.append(row)
             met &= recipe_met
@@ -83,6 +88,9 @@ def main(names: list[str]) -> int:
               "max wall s", "target (mean)"]
     print(f"Machine: {describe_cpu()}")
     print("\n".join(markdown_table(header, rows)))
+    results_file.save("rl", names, [results_file.table("Each agent on its full budget, over seeds", header, rows)],
+                      [f"Goal: each recipe's mean over the seeds reaches its target, and no run takes over "
+                       f"{WALL_LIMIT:.0f} s."], figures)
     return 0 if met else 1
 
 

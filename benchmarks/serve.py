@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 import pandas
 
+from benchmarks import results_file
 from benchmarks.machine import describe_cpu
 from common.text import markdown_table, plural
 
@@ -283,11 +284,12 @@ def main(argv: list[str]) -> int:
               "differing from predict", "server peak RSS MiB"]
     print("\n".join(markdown_table(header, rows)))
     print()
-    for line in missed:
-        print(f"goal missed: {line}")
-    if not missed:
-        print(f"All goals met: p50 under {P50_GOAL_MS:g} ms at one client, at least {SPEEDUP_GOAL:g}x the throughput "
-              "at 32 clients, no errors, drops or differing answers, exit 0 on SIGTERM.")
+    lines = [f"goal missed: {line}" for line in missed] or [
+        f"All goals met: p50 under {P50_GOAL_MS:g} ms at one client, at least {SPEEDUP_GOAL:g}x the throughput "
+        "at 32 clients, no errors, drops or differing answers, exit 0 on SIGTERM."]
+    print("\n".join(lines))
+    results_file.save("serve", argv, [results_file.table(f"Single-row requests, {options.seconds:g} s per level",
+                                                         header, rows)], lines)
     return 1 if missed else 0
 
 

@@ -23,6 +23,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from benchmarks import results_file
 from benchmarks.clock import BUILT, EngineClock, steady
 from benchmarks.machine import describe_cpu
 from common.text import markdown_table
@@ -62,8 +63,10 @@ def main(arguments: list[str]) -> int:
     print(f"CPU: {describe_cpu()}; recipe {options.recipe}, {options.epochs} epochs\n")
     cells = [[label, f"{row['seconds']:.4f}", f"{row['seconds'] / base:.2f}x", f"{row['test'][metric]:.4f}",
               "yes" if row["took_effect"] else "NO"] for label, row in rows.items()]
-    print("\n".join(markdown_table(["setting", "s/epoch", "time vs float32", f"test {metric}", "took effect"],
-                                   cells)))
+    header = ["setting", "s/epoch", "time vs float32", f"test {metric}", "took effect"]
+    print("\n".join(markdown_table(header, cells)))
+    results_file.save("speed", arguments, [results_file.table(f"{options.recipe}, {options.epochs} epochs per setting",
+                                                              header, cells)], figures=rows)
     return 0 if all(row["took_effect"] for row in rows.values()) else 1
 
 

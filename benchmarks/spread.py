@@ -15,6 +15,7 @@ and the highest bound the spread allows (the worst less the margin of MARGINS).
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import math
 import subprocess
@@ -122,6 +123,7 @@ def main(arguments: list[str]) -> int:
     output = options.output or RESULTS / f"spread-{options.budget}.json"
     results = json.loads(output.read_text()) if output.exists() else {"recipes": {}}
     results.update({"cpu": describe_cpu(), "versions": versions(), "budget": options.budget,
+                    "date": datetime.date.today().isoformat(),
                     "command": "python -m benchmarks.spread " + " ".join(arguments)})
     names = options.recipes or catalog_names()
     with tempfile.TemporaryDirectory() as runs_dir:

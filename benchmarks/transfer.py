@@ -42,6 +42,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.svm import SVC
 
+from benchmarks import results_file
 from benchmarks.machine import describe_cpu
 from common.text import markdown_row, markdown_table
 from engine.recipe.loading import load_recipe
@@ -189,8 +190,9 @@ def goal_lines(recipe_name: str, measured: dict[str, float]) -> tuple[list[str],
     return lines, met
 
 
-def study(recipe_name: str, seeds: list[int], counts: list[int], runs_dir: str) -> bool:
-    """Print one recipe's rate search, label curve and savings; False when it misses a goal."""
+def study(recipe_name: str, seeds: list[int], counts: list[int], runs_dir: str, kept: dict | None = None) -> bool:
+    """Print one recipe's rate search, label curve and savings; False when it misses a goal. `kept` receives its
+    label curve as a table and its conclusions as lines, for the results file."""
     rate, scratch_reference = choose_scratch_rate(recipe_name, seeds, runs_dir)
     curve = label_curve(recipe_name, seeds, counts, rate, scratch_reference, runs_dir)
     svm = svm_arm(recipe_name, seeds)
@@ -207,6 +209,14 @@ def study(recipe_name: str, seeds: list[int], counts: list[int], runs_dir: str) 
     print(f"Worst epochs ratio over the seeds: {epochs_ratio:.3f}.\n")
     goals, met = goal_lines(recipe_name, {"labels ratio": labels_ratio, "epochs ratio": epochs_ratio})
     print("\n".join(goals), flush=True)
+    if kept is not None:
+        rows = [[count, arm.name, *arm.test, arm.mean] for count in sorted(curve) for arm in curve[count].values()]
+        rows.append([load_recipe(recipe_name).data.train_per_class, svm.name, *svm.test, svm.mean])
+        header = ["labels per class", "arm", *(f"seed {seed}" for seed in seeds), "mean"]
+        kept["tables"].append(results_file.table(f"{recipe_name}: test accuracy", header, rows))
+        kept["lines"] += [f"{recipe_name}: scratch's learning rate {rate:g}, chosen by mean validation accuracy at "
+                          f"{REFERENCE_LABELS} labels per class; labels ratio {labels_ratio:.3f}; worst epochs ratio "
+                          f"{epochs_ratio:.3f}.", *(f"{recipe_name}: {line}" for line in lines + goals)]
     return met
 
 
@@ -224,8 +234,10 @@ def main(argv: list[str]) -> int:
     # Both savings are measured against scratch at REFERENCE_LABELS, so the curve always holds that count.
     counts = sorted(set(arguments.labels) | {REFERENCE_LABELS})
     print(f"CPU: {describe_cpu()}")
+    kept = {"tables": [], "lines": []}
     with tempfile.TemporaryDirectory() as runs_dir:
-        met = [study(name, arguments.seeds, counts, runs_dir) for name in arguments.recipes]
+        met = [study(name, arguments.seeds, counts, runs_dir, kept) for name in arguments.recipes]
+    results_file.save("transfer", argv, kept["tables"], kept["lines"])
     return 0 if all(met) else 1
 
 

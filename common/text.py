@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -50,3 +51,10 @@ def timestamp() -> str:
 def folder_stamp() -> str:
     """Local time as it begins a run folder's name: 20261122-100405."""
     return time.strftime("%Y%m%d-%H%M%S")
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of a docstring's first paragraph, whole, on one line."""
+    paragraph = " ".join(text.strip().split("\n\n")[0].split())
+    end = re.search(r"\.\s+(?=[A-Z`(])", paragraph)  # a full stop before a new sentence, not "e.g. x"
+    return paragraph if end is None else paragraph[:end.start() + 1]

@@ -126,16 +126,18 @@ def prepare(
 
 
 def _raw_inputs(dataset: Dataset) -> dict[str, Any]:
-    """One raw sample before preprocessing: a table's columns and their dtypes, or an array's shape and dtype."""
+    """One raw sample before preprocessing: a table's columns and their dtypes, or an array's shape and dtype; and
+    the name of the target column, where the source has one (an input file may hold it; prediction ignores it)."""
     features = dataset.features
+    target = {"target": dataset.target_name} if dataset.target_name else {}
     if isinstance(features, pandas.DataFrame):
-        return {"columns": {str(name): str(features[name].dtype) for name in features.columns}}
+        return {"columns": {str(name): str(features[name].dtype) for name in features.columns}, **target}
     if isinstance(features, Stream) and features.is_raw_table():
-        return {"columns": {str(name): str(dtype) for name, dtype in features.reader.dtypes.items()}}
+        return {"columns": {str(name): str(dtype) for name, dtype in features.reader.dtypes.items()}, **target}
     dtype = features.dtype.name if isinstance(features, Stream) and features.dtype is not None else \
         str(getattr(features, "dtype", "float32"))
     return {"shape": [int(size) for size in features.shape[1:]], "dtype": dtype,
-            "names": [str(name) for name in dataset.feature_names]}
+            "names": [str(name) for name in dataset.feature_names], **target}
 
 
 def _split(dataset: Dataset, source: str, validation_split: float, test_split: float, stratify: bool, seed: int,

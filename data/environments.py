@@ -3,8 +3,9 @@
     description = data.environments.check("CartPole-v1", {})     # refuses what cannot be made, with close matches
     environment = data.environments.make("CartPole-v1", {}, seed=42)
 
-An environment stands in for the dataset of the supervised kind (DESIGN.md, "Kinds of learning"), so it
-is made here, in the room that says where data comes from, and engine/ only asks for one by name.
+An environment stands in for the dataset of the supervised kind: a reinforcement recipe declares one where a
+supervised recipe declares its data. So it is made here, in the room that says where data comes from, and
+engine/ only asks for one by name.
 Gymnasium's classic-control environments (CartPole-v1, Acrobot-v1, MountainCar-v0, Pendulum-v1, ...)
 need no system library; others (Box2D, MuJoCo, Atari) need packages of their own and are refused with
 Gymnasium's own advice when those are missing.

@@ -37,6 +37,9 @@ class Dataset:
     description: str = ""
     # The source's own test split (features, targets), kept as the test split when given.
     test: tuple | None = None
+    # The name of the column the targets came from, where the source has one (a table's target column,
+    # scikit-learn's "target"): a file of inputs for prediction may hold it too, and it is then ignored.
+    target_name: str = ""
 
 
 def encode_labels(values, classes: list | None, where: str) -> tuple[np.ndarray, list[str]]:
@@ -137,6 +140,7 @@ def _from_sklearn(bunch, task: str) -> Dataset:
         class_names=class_names,
         feature_names=[str(name) for name in getattr(bunch, "feature_names", [])],
         description=first_line[0] if first_line else "",
+        target_name="target",  # scikit-learn's name for it (load_*(as_frame=True))
     )
 
 
@@ -156,6 +160,7 @@ def keep_classes(dataset: Dataset, classes: list[int]) -> Dataset:
         class_names=[dataset.class_names[old] for old in classes],
         feature_names=dataset.feature_names,
         description=dataset.description,
+        target_name=dataset.target_name,
     )
 
 

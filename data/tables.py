@@ -85,7 +85,8 @@ def table_dataset(frame: pandas.DataFrame, target: str, where: str, task: str = 
     features = frame[chosen]
     task, targets, class_names = table_targets(frame[target], target, where, task, classes)
     return Dataset(features=features.reset_index(drop=True), targets=targets, task=task, class_names=class_names,
-                   feature_names=[str(name) for name in features.columns], description=description)
+                   feature_names=[str(name) for name in features.columns], description=description,
+                   target_name=str(target))
 
 
 def _read(path: Path, reader) -> pandas.DataFrame:
@@ -147,7 +148,8 @@ def _table_stream(kind: str, found: Path, target: str, task, classes, columns, d
 def _streamed_table(kind, found, target, task, classes, columns, drop, test_file, cache) -> Dataset:
     task, targets, class_names, features = _table_stream(kind, found, target, task, classes, columns, drop, cache)
     dataset = Dataset(features=features, targets=targets, task=task, class_names=class_names,
-                      feature_names=list(features.reader.dtypes), description=f"{kind} table {found.name} (streamed)")
+                      feature_names=list(features.reader.dtypes), description=f"{kind} table {found.name} (streamed)",
+                      target_name=str(target))
     if test_file is not None:
         declared = class_names if task == CLASSIFICATION else None
         _, test_targets, _, test_features = _table_stream(kind, test_file, target, task, declared,

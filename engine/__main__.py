@@ -7,5 +7,8 @@ if importlib.util.find_spec("tensorflow") is None:
              "make install (the CPU build), make install TF=gpu, or pip install -e \".[cpu]\" / \".[gpu]\".")
 
 from engine.cli import main  # noqa: E402 - after the check, so a missing TensorFlow is one clear line
+from engine.native_logs import divert  # noqa: E402
+
+divert()
 
 sys.exit(main())

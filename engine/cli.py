@@ -3,9 +3,11 @@
     python -m engine recipe NAME [key=value ...] [--runs-dir runs] [--workers N]
     python -m engine recipe NAME resume=runs/NAME/<run> [--runs-dir runs] [--workers N]
     python -m engine tune NAME [key=value ...] [--runs-dir runs] [--workers N]
-    python -m engine compare NAME [--runs-dir runs]
+    python -m engine compare [NAME] [--runs-dir runs]
     python -m engine publish RUN [--as NAME] [--overwrite]
     python -m engine list
+    python -m engine show NAME [key=value ...]
+    python -m engine new NAME [--from CATALOG_NAME]
     python -m engine evaluate RUN_OR_ZOO_NAME [--episodes 100] [--seed S]
     python -m engine predict RUN_OR_ZOO_NAME INPUT [--output predictions.csv]
     python -m engine export RUN --format saved_model|onnx|litert
@@ -19,11 +21,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 import traceback
 
 from common.errors import UserError
+from common.text import first_sentence
 from engine.errors import RecipeError
 
 USER_ERRORS = (UserError,)  # engine's RecipeError, data's DataError and zoo's ZooError
@@ -40,6 +42,11 @@ def _parser() -> argparse.ArgumentParser:
     recipe.add_argument("--runs-dir", default="runs", help="where run folders go (default: runs)")
     recipe.add_argument("--workers", type=int, default=0,
                         help="train with MultiWorkerMirroredStrategy in this many worker processes on 127.0.0.1")
+    recipe.add_argument("--data", default=None,
+                        help="your own files, with NAME a starter: table (a .csv/.parquet), images or text (a folder "
+                             "with one sub-folder per class)")
+    recipe.add_argument("--target", default=None, help="with --data and NAME=table: the column to predict")
+    recipe.add_argument("--as", dest="entry", default=None, help="with --data: the name runs are filed under")
     tune = commands.add_parser("tune", help="search the recipe's hyperparameter ranges with KerasTuner")
     tune.add_argument("name", nargs="?", default=DEFAULT_RECIPE, help="a catalog name or a path to a .py recipe")
     tune.add_argument("overrides", nargs="*",
@@ -47,14 +54,22 @@ def _parser() -> argparse.ArgumentParser:
     tune.add_argument("--runs-dir", default="runs", help="where search folders go (default: runs)")
     tune.add_argument("--workers", type=int, default=0,
                       help="run the search in parallel: a chief and this many worker processes on 127.0.0.1")
-    compare = commands.add_parser("compare", help="a recipe's runs side by side, newest first")
-    compare.add_argument("name", nargs="?", default=DEFAULT_RECIPE, help="the recipe whose runs to compare")
+    compare = commands.add_parser("compare", help="runs side by side, newest first: one recipe's, or every recipe's")
+    compare.add_argument("name", nargs="?", default=None,
+                         help="the recipe whose runs to compare (default: every recipe with runs)")
     compare.add_argument("--runs-dir", default="runs", help="where run folders are (default: runs)")
     publish = commands.add_parser("publish", help="turn a finished run into a pretrained zoo entry")
     publish.add_argument("run", help="the run folder, runs/<recipe>/<run>")
     publish.add_argument("--as", dest="entry", default=None, help="the zoo name (default: the recipe's name)")
     publish.add_argument("--overwrite", action="store_true", help="replace an existing zoo entry of that name")
     commands.add_parser("list", help="list the catalog recipes, zoo models and data sources")
+    new = commands.add_parser("new", help="write an editable copy of a catalog recipe as a recipe file of your own")
+    new.add_argument("name", help="the new recipe's name (the file NAME.py) or a path ending in .py")
+    new.add_argument("--from", dest="source", default=DEFAULT_RECIPE, help="the catalog recipe to start from")
+    show = commands.add_parser("show", help="a recipe's every override key: its value, what it accepts, its meaning")
+    show.add_argument("name", nargs="?", default=DEFAULT_RECIPE,
+                      help="a catalog name, a path to a .py recipe file, or a run's recipe.json")
+    show.add_argument("overrides", nargs="*", help="dotted overrides to apply before showing, e.g. kind=unsupervised")
     evaluate = commands.add_parser("evaluate", help="a trained agent's greedy return over N episodes")
     evaluate.add_argument("run", help="a reinforcement run folder, runs/<recipe>/<run>, or a shipped zoo entry")
     evaluate.add_argument("--episodes", type=int, default=100, help="greedy episodes (default: 100)")
@@ -69,6 +84,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if arguments.command == "list":
             return _list()
+        if arguments.command == "new":
+            from engine.recipe.new import new_recipe
+
+            path = new_recipe(arguments.name, arguments.source)
+            print(f"Wrote {path} from {arguments.source}. Edit it, then: make recipe NAME={path}")
+            return 0
+        if arguments.command == "show":
+            return _show(arguments.name, arguments.overrides)
         if arguments.command == "evaluate":
             return _evaluate(arguments.run, arguments.episodes, arguments.seed)
         if arguments.command in ("predict", "export", "serve"):
@@ -81,13 +104,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Load it with: zoo.load({target.name!r}, pretrained=True)")
             return 0
         if arguments.command == "compare":
-            from engine.report.compare import collect_runs, format_table
+            from engine.report.compare import compare
 
-            print(format_table(collect_runs(arguments.runs_dir, arguments.name)))
+            print(compare(arguments.runs_dir, arguments.name))
             return 0
         if arguments.command == "tune":
             return _tune(arguments.name, arguments.overrides, arguments.runs_dir, arguments.workers)
-        return _recipe(arguments.name, arguments.overrides, arguments.runs_dir, arguments.workers)
+        return _recipe(arguments.name, arguments.overrides, arguments.runs_dir, arguments.workers,
+                       (arguments.data, arguments.target, arguments.entry))
     except USER_ERRORS as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -105,7 +129,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-def _recipe(name: str, overrides: list[str], runs_dir: str, workers: int = 0) -> int:
+def _recipe(name: str, overrides: list[str], runs_dir: str, workers: int = 0,
+            own_data: tuple[str | None, str | None, str | None] = (None, None, None)) -> int:
     from engine.recipe.loading import load_recipe
     from engine.recipe.overrides import apply_overrides, parse_assignments
 
@@ -117,7 +142,23 @@ def _recipe(name: str, overrides: list[str], runs_dir: str, workers: int = 0) ->
     assignments = parse_assignments(overrides)
     from_tune = assignments.pop("from_tune", None)
     location = assignments.pop("resume", None)
-    recipe = load_recipe(name)
+    init_from = assignments.pop("init_from", None)
+    if init_from is not None:  # one's own run as a zoo entry: its model, the head replaced where classes differ
+        assignments = {"model.name": str(init_from), "model.pretrained": True, "model.args": {},
+                       "model.builder": None, **assignments}
+    data_path, target, entry = own_data
+    if data_path is None and (target or entry):
+        raise RecipeError("TARGET= and AS= go with DATA=, your own files for a starter recipe (make recipe "
+                          "NAME=table DATA=my.csv TARGET=label AS=my_name).")
+    if data_path is not None:
+        from engine.recipe.starters import starter_recipe
+
+        if workers or location is not None:
+            raise RecipeError("DATA= starts a new run in one process; resume it with resume=runs/<name>/<run>, "
+                              "whose recipe.json holds the data, and WORKERS= with NAME=runs/<name>/<run>/recipe.json.")
+        recipe = starter_recipe(name, data_path, target, entry)
+    else:
+        recipe = load_recipe(name)
     values, resume = None, None
     if location is not None:
         recipe, resume = _resumed(str(location), assignments, from_tune, runs_dir, recipe.name)
@@ -176,7 +217,8 @@ def _serve_parsers(commands) -> None:
     predict = commands.add_parser("predict", help="predict raw inputs with a trained run or a pretrained zoo model")
     predict.add_argument("run", help="a run folder, runs/<recipe>/<run>, or a pretrained zoo model's name")
     predict.add_argument("input", help="the raw inputs: a .csv/.parquet table, a .npz/.npy array, or an image folder")
-    predict.add_argument("--output", default="predictions.csv", help="the CSV to write (default: predictions.csv)")
+    predict.add_argument("--output", default=None,
+                         help="the CSV to write (default: the run folder's predictions/<input name>.csv)")
     export = commands.add_parser("export", help="export a run's model with its preprocessing, parity-checked")
     export.add_argument("run", help="the run folder, runs/<recipe>/<run>")
     export.add_argument("--format", default="saved_model", help="saved_model (default), onnx or litert")
@@ -214,11 +256,13 @@ def _serve(arguments) -> int:
     return 0
 
 
-def first_sentence(text: str) -> str:
-    """The first sentence of a docstring's first paragraph, whole, on one line."""
-    paragraph = " ".join(text.strip().split("\n\n")[0].split())
-    end = re.search(r"\.\s+(?=[A-Z`(])", paragraph)  # a full stop before a new sentence, not "e.g. x"
-    return paragraph if end is None else paragraph[:end.start() + 1]
+def _show(name: str, overrides: list[str]) -> int:
+    from engine.recipe.loading import load_recipe
+    from engine.recipe.overrides import apply_overrides, parse_assignments
+    from engine.recipe.show import render
+
+    print("\n".join(render(apply_overrides(load_recipe(name), parse_assignments(overrides)))).rstrip())
+    return 0
 
 
 def _list() -> int:

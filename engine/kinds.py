@@ -99,11 +99,21 @@ class Learning:
         """The keys an open part of the recipe it owns accepts (an agent's `agent.args`), or None."""
         return None
 
+    def docs(self, config: dict) -> dict[str, str]:
+        """{dotted key: what it means} for the settings it owns, as `make show` prints them."""
+        return {}
+
     def check(self, recipe) -> None:
         """Refuse, before the data is read, a setting this kind cannot use (engine.errors.RecipeError)."""
 
     def check_built(self, plan) -> None:
         """Refuse what only the prepared data and the built model can tell, before the run folder exists."""
+
+    def unreached(self, plan) -> list[tuple[str, str]]:
+        """What the run's budget never reaches (a phase set to begin after the last epoch or step), each as
+        (what happens, what to change); the kind says them on the console before training starts and in the
+        diagnosis. A setting that cannot work at all is refused by `check` instead."""
+        return []
 
     # The run.
 

@@ -42,3 +42,18 @@ def test_the_catalog_results_file_keeps_each_recipe_and_gives_back_its_table(tmp
     assert [(spread.name, spread.scores) for spread in spreads] == [("iris_mlp", [0.8]), ("wine_mlp", [0.5])]
     rows = table(spreads)
     assert "| `wine_mlp` | accuracy | 1 | 0.5000 | 0.5000 | 0.5000 | >= 0.94 | RBF SVM accuracy 1.0000 | 3.0 |" in rows
+
+
+def test_a_benchmark_results_file_keeps_the_machine_and_renders_as_its_page(tmp_path):
+    from benchmarks import pages, results_file
+
+    header, rows = ["recipe", "batch size", "ratio"], [["`digits_cnn`", 32, "71.4x"], ["`iris_mlp`", 16, 0.5]]
+    path = results_file.save("pipeline", ["digits_cnn"], [results_file.table("Pipeline", header, rows)],
+                             ["Goal: met."], {"ratio": 71.4}, folder=tmp_path)
+    kept = results_file.load("pipeline", folder=tmp_path)
+    assert path == tmp_path / "pipeline.json"
+    assert kept["command"] == "python -m benchmarks.pipeline digits_cnn" and kept["figures"] == {"ratio": 71.4}
+    assert {"cpu", "versions", "date"} <= set(kept) and "keras" in kept["versions"]
+    page = "\n".join(pages.generic(next(item for item in pages.BENCHMARKS if item.name == "pipeline"), kept))
+    assert "| `digits_cnn` | 32 | 71.4x |" in page and "| `iris_mlp` | 16 | 0.5000 |" in page
+    assert kept["cpu"] in page and "- Goal: met." in page and "`python -m benchmarks.pipeline digits_cnn`" in page

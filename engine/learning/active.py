@@ -36,6 +36,7 @@ import tensorflow as tf
 
 import data
 import data.pipeline
+from common.declared import field_docs
 from common.files import write_json, write_text
 from common.text import plural
 from engine.errors import RecipeError
@@ -210,10 +211,15 @@ def _start(plan: Plan, settings: Settings, oracle: Oracle, resume: Resume | None
     return Pool([int(index) for index in indices], []), labels
 
 
+# A round's figures in TensorBoard (logs/active_learning), against the labels used: the axis is in the tag, so the
+# curve never shares a chart with the run's single end-of-run `test_accuracy` (against epochs).
+ROUND_SCALARS = ("test_accuracy", "validation_accuracy", "test_loss", "validation_loss")
+
+
 def _log_round(writer, row: dict[str, Any]) -> None:
     if writer is not None:
-        names = ("test_accuracy", "validation_accuracy", "test_loss", "validation_loss")
-        write_scalars(writer, names, [row.get(name, float("nan")) for name in names], int(row["labels"]))
+        write_scalars(writer, tuple(f"{name}_vs_labels" for name in ROUND_SCALARS),
+                      [row.get(name, float("nan")) for name in ROUND_SCALARS], int(row["labels"]))
         writer.flush()
 
 
@@ -291,6 +297,9 @@ class ActiveLearning(supervised.Supervised):
     def settings(self) -> dict[str, Any]:
         return setting_defaults()
 
+    def docs(self, config: dict) -> dict[str, str]:
+        return {f"active_learning.{key}": doc for key, doc in field_docs(Settings).items()}
+
     def check(self, recipe) -> None:
         """Refuse, before any data is read, what active learning cannot wrap."""
         if recipe.kind not in self.wraps:
@@ -348,9 +357,11 @@ class ActiveLearning(supervised.Supervised):
                        extra={"pool": pool})
 
     def assess(self, plan: Plan, trained: Trained, folder: Path):
-        """The last round's model assessed as a supervised run's, plus the label-efficiency curve."""
-        assessment = supervised.assess(plan, trained, folder)
+        """The last round's model assessed as a supervised run's, plus the label-efficiency curve, whose area
+        joins the test metrics (`label_efficiency_area`: the run's headline, an HParams metric, a possible target)."""
         curve = curve_of(trained.extra["pool"].rows)
+        trained.metrics["test"]["label_efficiency_area"] = label_efficiency.area_under_curve(*curve)
+        assessment = supervised.assess(plan, trained, folder)
         assessment.pictures["label_efficiency"] = label_efficiency.plot_curves(
             {settings_of(plan.recipe).strategy: curve}, folder / PICTURE, plan.recipe.targets.get("accuracy"),
             title=f"Label efficiency: {plan.recipe.name}")

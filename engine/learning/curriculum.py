@@ -38,6 +38,7 @@ from sklearn.model_selection import StratifiedKFold
 
 import data
 import data.pipeline
+from common.declared import field_docs
 from common.files import atomic_path
 from common.references import import_reference, is_reference
 from common.text import plural
@@ -295,6 +296,9 @@ class Curriculum(supervised.Supervised):
 
     def settings(self) -> dict[str, Any]:
         return setting_defaults()
+
+    def docs(self, config: dict) -> dict[str, str]:
+        return {f"curriculum.{key}": doc for key, doc in field_docs(Settings).items()}
 
     def check(self, recipe) -> None:
         """Refuse, before any data is read, what a curriculum cannot wrap or a difficulty it cannot read."""

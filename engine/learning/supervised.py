@@ -18,7 +18,14 @@ from engine.kinds import Learning, Trained
 from engine.recipe.keras_objects import build_callbacks
 from engine.report import assessment
 from engine.report.cost import EpochTimer
-from engine.report.diagnosis import DivergenceStop, StopOnNaN, uninformed_loss
+from engine.report.diagnosis import (
+    DivergenceStop,
+    StopOnNaN,
+    missed_targets,
+    say_unreached,
+    uninformed_loss,
+    with_unreached,
+)
 from engine.report.tensorboard_logs import keras_callback
 from engine.run.building import build_model, make_datasets, prepare_data, unfreeze_for_fine_tuning
 from engine.run.plan import Plan
@@ -103,7 +110,9 @@ def _stopped_by(plan: Plan, divergence: DivergenceStop) -> str:
 def train(plan: Plan, folder: Path | None, resume: Resume | None, console, verbose: int, schedule=None) -> Trained:
     """Both fit phases (continuing after the backup when resuming), then Keras's evaluation of test and
     validation. The chief passes its run `folder`; the other workers of a cluster pass None. A curriculum
-    passes its `schedule` of training data (see _fit_phases)."""
+    passes its `schedule` of training data (see _fit_phases). First the console hears what the epochs will never
+    reach (the kind's `unreached`)."""
+    say_unreached(plan.kind.unreached(plan), console)
     added = _engine_callbacks(plan, folder, resume)
     started = time.perf_counter()
     _fit_phases(plan, added, folder, resume, console, verbose, schedule)
@@ -119,10 +128,14 @@ def train(plan: Plan, folder: Path | None, resume: Resume | None, console, verbo
 
 
 def assess(plan: Plan, trained: Trained, folder: Path) -> assessment.Assessment:
-    """Evaluate with scikit-learn against the easy baseline, diagnose, measure the cost and draw the plots."""
-    return assessment.assess(plan.model, plan.prepared, trained.log.history(), sum(_phases(plan)),
-                             trained.stopped_by, trained.restored_best, trained.timer, trained.seconds, folder,
-                             loss_name=loss_name(plan.recipe.loss))
+    """Evaluate with scikit-learn against the easy baseline, diagnose, measure the cost and draw the plots; the
+    phases the epochs never reached come first in the diagnosis (after a divergence, which record reports first)."""
+    assessed = assessment.assess(plan.model, plan.prepared, trained.log.history(), sum(_phases(plan)),
+                                 trained.stopped_by, trained.restored_best, trained.timer, trained.seconds, folder,
+                                 loss_name=loss_name(plan.recipe.loss),
+                                 missed=missed_targets(plan.recipe.targets, trained.metrics["test"]))
+    assessed.findings = with_unreached(assessed.findings, plan.kind.unreached(plan))
+    return assessed
 
 
 class Supervised(Learning):

@@ -36,9 +36,15 @@ from engine.recipe.schema import Recipe
 from engine.report import plots
 from engine.report.assessment import Assessment
 from engine.report.cost import measure
-from engine.report.diagnosis import best_epoch, diagnose, uninformed_loss
+from engine.report.diagnosis import best_epoch, diagnose, missed_targets, uninformed_loss, with_unreached
 from engine.report.evaluation import predict
-from engine.report.representation import cluster_scores, linear_probe, reconstruction_picture, reconstruction_vs_pca
+from engine.report.representation import (
+    cluster_scores,
+    linear_probe,
+    pixel_grid,
+    reconstruction_picture,
+    reconstruction_vs_pca,
+)
 from engine.run.plan import Plan
 from zoo.clustering import ClusteringLoss, clustering_layer
 
@@ -108,6 +114,19 @@ class StartClustering(keras.callbacks.Callback):
         self.layer.start(kmeans.cluster_centers_)
 
 
+def unreached(plan: Plan) -> list[tuple[str, str]]:
+    """The clustering phase, when it is set to start after the last epoch (see engine.kinds.Learning.unreached)."""
+    layer = clustering_layer(plan.model)
+    epochs = plan.recipe.epochs
+    if layer is None or layer.from_epoch <= epochs:
+        return []
+    return [(f"the clustering phase starts at epoch {layer.from_epoch} (model.args.clustering_from_epoch) and this "
+             f"run ends after {epochs} epochs, so it never starts: the model trains as a plain autoencoder, its codes "
+             "never pulled toward clusters", f"epochs={2 * layer.from_epoch} (about as many epochs of clustering as of "
+             f"reconstruction alone), or model.args.clustering_from_epoch={max(1, epochs // 2)} to start it within "
+             f"these {epochs} epochs")]
+
+
 def callbacks(recipe: Recipe, model: keras.Model, prepared: data.Prepared) -> list[keras.callbacks.Callback]:
     """What this kind adds to the recipe's callbacks (in runs and search trials alike): the start of
     clustering when the model clusters."""
@@ -128,7 +147,8 @@ def assess(plan: Plan, trained: Trained, folder: Path) -> Assessment:
         figures["reconstruction"] = reconstruction_vs_pca(train_x, test_x, reconstructed, code_size)
         test_metrics = {"reconstruction_mse": figures["reconstruction"]["mse"],
                         "pca_mse": figures["reconstruction"]["pca_mse"]}
-        pictures["reconstructions"] = reconstruction_picture(test_x, reconstructed, folder / "reconstructions.png")
+        pictures["reconstructions"] = reconstruction_picture(test_x, reconstructed, folder / "reconstructions.png",
+                                                             image_shape=pixel_grid(prepared.raw_inputs.get("names")))
     if prepared.task == data.CLASSIFICATION:
         flat_train, flat_test = train_x.reshape(len(train_x), -1), test_x.reshape(len(test_x), -1)
         clusters = prepared.num_classes
@@ -143,7 +163,9 @@ def assess(plan: Plan, trained: Trained, folder: Path) -> Assessment:
     history = trained.log.history()
     epochs = plan.recipe.epochs
     findings = diagnose(history, epochs, trained.stopped_by, trained.restored_best, data.REGRESSION, None, None,
-                        uninformed_loss(loss_name(plan.recipe.loss), data.REGRESSION, train_x))
+                        uninformed_loss(loss_name(plan.recipe.loss), data.REGRESSION, train_x),
+                        missed_targets(plan.recipe.targets, trained.metrics["test"]))
+    findings = with_unreached(findings, unreached(plan))
     best = best_epoch(history)
     cost = measure(plan.model, prepared.input_shape, trained.timer, len(train_x), trained.seconds)
     pictures = {"learning_curves": plots.learning_curves(history, best, folder / "learning_curves.png"), **pictures}
@@ -166,6 +188,14 @@ class Unsupervised(Supervised):
 
     def check_built(self, plan: Plan) -> None:
         check_prepared(plan)
+
+    def build(self, plan: Plan) -> None:
+        """As a supervised model is built; the output, whose shape is the model's own, is described by it."""
+        super().build(plan)
+        plan.output["shape"] = [int(size) for size in plan.model.output_shape[1:]]
+
+    def unreached(self, plan: Plan) -> list[tuple[str, str]]:
+        return unreached(plan)
 
     def callbacks(self, recipe: Recipe, model: keras.Model, prepared: data.Prepared) -> list:
         return callbacks(recipe, model, prepared)

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import data
-import zoo
 from common.signatures import accepted_arguments
-from data.augmentation import LAYERS, SEQUENCE_LAYERS
 from engine.kinds import TECHNIQUES, every_kind, technique
-from engine.recipe.keras_objects import arguments_of, callback_class, optimizer_class
 from engine.recipe.schema import load_builder
-from engine.recipe.tuners import tuner_arguments
+
+# The parts whose keys are the fields of a schema dataclass, fixed whatever the recipe configures.
+FIXED = ("", "data", "model", "tuner", "environment", "agent")
 
 
 def open_keys(config: dict, path: str) -> dict[str, Any]:
@@ -30,6 +28,15 @@ def open_keys(config: dict, path: str) -> dict[str, Any]:
 
 
 def _open_keys(config: dict, path: str) -> dict[str, Any]:
+    if path in FIXED:
+        return {}
+    # Imported here, not above: a recipe's fixed keys are checked without importing TensorFlow.
+    import data
+    import zoo
+    from data.augmentation import LAYERS, SEQUENCE_LAYERS
+    from engine.recipe.keras_objects import arguments_of, callback_class, optimizer_class
+    from engine.recipe.tuners import tuner_arguments
+
     parts = path.split(".")
     if path == "model.args":
         model = config.get("model", {})

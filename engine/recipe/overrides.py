@@ -88,8 +88,11 @@ def _assign(config: dict, key: str, value: Any) -> None:
                 + (" (a pretrained model takes its arguments from its card)." if path == "model.args" else ".")
             )
         if part not in allowed:
+            nested = nested_keys(config, key)
+            hint = (f"Did you mean {' or '.join(f'`{name}`' for name in nested)}?" if nested
+                    else suggestion(part, allowed))
             raise RecipeError(
-                f"Unknown override key `{here}`. {suggestion(part, allowed)} "
+                f"Unknown override key `{here}`. {hint} "
                 f"Keys under `{path or 'the recipe'}`: {', '.join(sorted(set(allowed)))}."
             )
         if last:
@@ -105,6 +108,25 @@ def _assign(config: dict, key: str, value: Any) -> None:
         if part not in container or container[part] is None:
             raise RecipeError(f"Override `{key}`: `{here}` is not set in this recipe, so it has no keys.")
         container, path = container[part], here
+
+
+def nested_keys(config: dict, key: str, limit: int = 3) -> list[str]:
+    """Other dotted keys of the recipe whose last part is `key`'s: `total_steps` finds `agent.total_steps`."""
+    wanted = key.split(".")[-1]
+    return [leaf for leaf in _dotted_keys(config) if leaf.split(".")[-1] == wanted and leaf != key][:limit]
+
+
+def _dotted_keys(value: Any, path: str = ""):
+    """Every settable dotted key under `value`; a list entry with a name is reached by it."""
+    if isinstance(value, dict) and not hp.is_range_dict(value):
+        for name, inner in value.items():
+            here = f"{path}.{name}" if path else str(name)
+            yield here
+            yield from _dotted_keys(inner, here)
+    elif isinstance(value, list):
+        for index, entry in enumerate(value):
+            label = entry.get("name", index) if isinstance(entry, dict) else index
+            yield from (key for key in _dotted_keys(entry, f"{path}.{label}") if key != f"{path}.{label}.name")
 
 
 def _expected_types(cls: type | None, key: str, current: Any) -> tuple[type, ...] | None:

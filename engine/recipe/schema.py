@@ -32,11 +32,12 @@ class Data:
     each fitted on the training split only.
     """
 
-    source: str
-    args: dict = field(default_factory=dict)
-    validation_split: float = 0.15
-    test_split: float = 0.15
-    stratify: bool = True
+    source: str  # a loader of data.sources (make list shows them)
+    args: dict = field(default_factory=dict)  # the loader's keyword arguments
+    validation_split: float = 0.15  # share of the samples held out to choose epochs and ranges
+    test_split: float = 0.15  # share of the samples held out for the final test
+    stratify: bool = True  # splits keep each class's share (classification)
+    # Steps fitted on the training split only, e.g. [{"name": "standardize"}].
     preprocessing: list = field(default_factory=list)
     # Keep only this many training samples per class (seeded): few-label and fine-tuning studies.
     train_per_class: int | None = None
@@ -59,22 +60,22 @@ class Model:
     differ), and `freeze_backbone=True` trains only the head (see `Recipe.fine_tune`).
     """
 
-    name: str | None = None
-    args: dict = field(default_factory=dict)
-    builder: Callable | str | None = None
-    pretrained: bool = False
-    freeze_backbone: bool = False
+    name: str | None = None  # a zoo model or a shipped pretrained entry (make list shows them)
+    args: dict = field(default_factory=dict)  # the builder's keyword arguments
+    builder: Callable | str | None = None  # a function of one's own, "file.py:name", in place of a zoo name
+    pretrained: bool = False  # load the shipped entry's verified weights (its head replaced when classes differ)
+    freeze_backbone: bool = False  # train only the new head
 
 
 @dataclass
 class Tuner:
     """KerasTuner settings used by `make tune`; a plain run ignores them."""
 
-    name: str = "random"
-    objective: str = "val_loss"
-    max_trials: int = 10
-    executions_per_trial: int = 1
-    args: dict = field(default_factory=dict)
+    name: str = "random"  # the KerasTuner tuner: random, bayesian, hyperband or grid
+    objective: str = "val_loss"  # the metric a trial is scored by (val_loss is minimized, others maximized)
+    max_trials: int = 10  # trials at most
+    executions_per_trial: int = 1  # runs of each trial, averaged
+    args: dict = field(default_factory=dict)  # the tuner's own arguments
 
 
 @dataclass
@@ -85,8 +86,8 @@ class Environment:
     `gymnasium.make` (`{"max_episode_steps": 200}`, or the environment's own). See data.environments.
     """
 
-    id: str
-    args: dict = field(default_factory=dict)
+    id: str  # a registered Gymnasium id
+    args: dict = field(default_factory=dict)  # keyword arguments of gymnasium.make
 
 
 @dataclass
@@ -98,14 +99,14 @@ class Agent:
     network is the recipe's `model`, the optimizer and learning rate its `optimizer`, the batch its `batch_size`.
     """
 
-    algorithm: str
+    algorithm: str  # "dqn" or "ppo"
     # The training budget, in environment steps (all environments together).
     total_steps: int = 100_000
     # The discount of future rewards per step.
     gamma: float = 0.99
     # Greedy episodes that score the trained policy, on seeds training never used.
     evaluation_episodes: int = 100
-    args: dict = field(default_factory=dict)
+    args: dict = field(default_factory=dict)  # the algorithm's own settings
 
 
 @dataclass
@@ -125,45 +126,46 @@ class Recipe:
 
     # `data` and `loss` for the supervised and unsupervised kinds, `environment` and `agent` for the
     # reinforcement kind, `model` for all (engine.kinds.Learning.fields): each kind refuses the others' fields.
-    data: Data | None = None
-    model: Model | None = None
-    loss: str | dict | Callable | None = None
+    data: Data | None = None  # where the samples come from, their splits and preprocessing
+    model: Model | None = None  # the architecture
+    loss: str | dict | Callable | None = None  # a keras.losses name, a serialized loss or "file.py:name"
     # The kind of learning (engine.learning): "supervised" learns the labels; "unsupervised" never lets
     # them reach the model or the loss (an autoencoder learns to reconstruct its inputs) and uses them
     # only to assess what it learned; "reinforcement" trains an agent in an environment for rewards.
     kind: str = "supervised"
-    environment: Environment | None = None
-    agent: Agent | None = None
+    environment: Environment | None = None  # the Gymnasium environment a reinforcement recipe learns from
+    agent: Agent | None = None  # the reinforcement algorithm and its budget
+    # {"name": <a keras.optimizers name>, "learning_rate": ..., <its other arguments>}.
     optimizer: dict | str = field(default_factory=lambda: {"name": "adam", "learning_rate": 1e-3})
-    metrics: list = field(default_factory=list)
-    callbacks: list = field(default_factory=list)
-    batch_size: int = 32
-    epochs: int = 10
-    seed: int = 42
-    strategy: str = "auto"
-    replicas: int | None = None
-    # Speed settings (engine.run.speed): "float32", "mixed_float16" or "mixed_bfloat16"; XLA ("auto"
-    # follows Keras: on for GPUs, off on CPU-only machines); training steps per call into the compiled function.
-    precision: str = "float32"
-    jit_compile: bool | str = "auto"
-    steps_per_execution: int = 1
+    metrics: list = field(default_factory=list)  # keras.metrics names reported per epoch and on test
+    callbacks: list = field(default_factory=list)  # {"name": <a keras.callbacks class>, <its arguments>} each
+    batch_size: int = 32  # samples per step on each replica
+    epochs: int = 10  # passes over the training split at most (callbacks may stop earlier)
+    seed: int = 42  # seeds the splits, weights, shuffling and augmentation
+    strategy: str = "auto"  # the tf.distribute strategy: auto, cpu, gpu, mirrored, multi_worker or tpu
+    replicas: int | None = None  # devices to train on (None: every one the strategy finds)
+    # Speed settings (engine.run.speed).
+    precision: str = "float32"  # "float32", "mixed_float16" or "mixed_bfloat16"
+    jit_compile: bool | str = "auto"  # XLA: "auto" follows Keras (on for GPUs, off on CPU-only machines)
+    steps_per_execution: int = 1  # training steps per call into the compiled function
     # Seconds between the backups a killed run resumes from (engine.run.resume); 0 backs up every epoch.
     backup_interval: float = 30.0
-    tuner: Tuner = field(default_factory=Tuner)
+    tuner: Tuner = field(default_factory=Tuner)  # how make tune searches the recipe's ranges
     # A second training phase after the first: {"epochs": 20, "learning_rate": 1e-4} unfreezes a
     # frozen backbone (batch normalization stays frozen) and trains everything at that rate.
     fine_tune: dict = field(default_factory=dict)
-    # Techniques that wrap supervised training (engine.learning), one at a time. Active learning chooses which
-    # training samples get labels, round by round: {"initial_per_class": 2, "query_size": 10, "budget": 200,
-    # "strategy": "margin"} (engine.learning.active). A curriculum sets the order and pace in which training
-    # samples are shown: {"difficulty": "teacher_loss", "pacing": "linear", ...} (engine.learning.curriculum).
+    # Techniques that wrap supervised training (engine.learning), one at a time.
+    # Active learning chooses which training samples get labels, round by round: {"initial_per_class": 2,
+    # "query_size": 10, "budget": 200, "strategy": "margin"} (engine.learning.active).
     active_learning: dict = field(default_factory=dict)
+    # A curriculum sets the order and pace in which training samples are shown: {"difficulty": "teacher_loss",
+    # "pacing": "linear", ...} (engine.learning.curriculum).
     curriculum: dict = field(default_factory=dict)
     # Test metrics the recipe is expected to reach, each a lower bound ({"accuracy": 0.98}).
     # The report says whether a run met them; the catalog tests hold every recipe to them.
     targets: dict = field(default_factory=dict)
-    name: str | None = None
-    description: str = ""
+    name: str | None = None  # the catalog name, also the run folder's parent
+    description: str = ""  # one paragraph: the first sentence is what make list shows
 
     def to_dict(self) -> dict[str, Any]:
         """The recipe as JSON-ready data, with ranges in their `{"hp": ...}` form."""
@@ -204,7 +206,10 @@ def nested_class(cls: type, name: str) -> type | None:
 
 def check_kind_fields(recipe: Recipe) -> None:
     """Refuse a recipe that lacks a field its kind needs, or declares one that belongs to another kind; each kind
-    declares its fields (engine.kinds.Learning.fields), and a field that only other kinds need is refused."""
+    declares its fields (engine.kinds.Learning.fields), and a field that only other kinds need is refused.
+
+    Part of the check phase (engine.run.plan.plan_recipe), not of reading a recipe: reading one loads no kind,
+    so that commands which train nothing (make show aside) start without TensorFlow."""
     try:
         needed = kind_named(recipe.kind).fields
     except RecipeError:
@@ -286,8 +291,6 @@ def _build_dataclass(cls: type, config: Any, path: str) -> Any:
         raise RecipeError("`model` needs a zoo model `name` or a `builder` function.")
     if cls is Model and built.name is not None and built.builder is not None:
         raise RecipeError("`model` takes a zoo model `name` or a `builder`, not both.")
-    if cls is Recipe:
-        check_kind_fields(built)
     return built
 
 

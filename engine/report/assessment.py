@@ -55,8 +55,10 @@ def assess(
     train_seconds: float,
     folder: Path,
     loss_name: str = "",
+    missed: str = "",
 ) -> Assessment:
-    """Evaluate, diagnose, measure and draw; PNG files go into `folder`."""
+    """Evaluate, diagnose, measure and draw; PNG files go into `folder`. `missed` says which of the recipe's
+    targets the run missed (engine.report.diagnosis.missed_targets), for the diagnosis."""
     evaluation, error = None, ""
     try:
         evaluation = evaluate_split(model, prepared, "test")
@@ -70,7 +72,7 @@ def assess(
             train_baseline = baseline(prepared, "test")["train_accuracy"]
     uninformed = uninformed_loss(loss_name, prepared.task, prepared.splits["train"][1])
     findings = diagnose(history, epochs_requested, stopped_by, restored_best, prepared.task, train_score,
-                        train_baseline, uninformed)
+                        train_baseline, uninformed, missed)
     best = best_epoch(history)
     cost = measure(model, prepared.input_shape, timer, len(prepared.splits["train"][0]), train_seconds)
     pictures = _draw(history, best, evaluation, prepared.task, folder)

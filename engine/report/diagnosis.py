@@ -5,8 +5,9 @@ thresholds are deliberately loose: a finding should mean something a person woul
 not the epoch-to-epoch noise every run has.
 
 One function per rule (`divergence`, `overfitting`, `underfitting`, `convergence`) returns
-its finding or None; `diagnose` runs them in that order. `DivergenceStop` applies the
-divergence rule after every epoch, so that a run that blows up ends there.
+its finding or None; `diagnose` runs them in that order. The convergence rule reads the targets too: a run
+still improving when it missed its target is undertrained (more epochs), never told that fewer would do.
+`DivergenceStop` applies the divergence rule after every epoch, so that a run that blows up ends there.
 """
 
 from __future__ import annotations
@@ -34,9 +35,12 @@ EXPLODING_FACTOR = 10.0
 # and a perfect score (accuracy), or explains less than a quarter of the variance (R^2).
 UNDERFIT_SHARE_OF_GAP = 0.5
 UNDERFIT_R2 = 0.25
-# "Still improving": the best validation loss came in the last tenth of the epochs and the
-# last fifth of them lowered it by more than this share.
+# "Still improving" (`still_improving`): over the last fifth of the epochs the validation loss fell by more than
+# this share, or the training loss by more than the next, with the best validation loss in the last
+# PLATEAU_EPOCHS (or fifth) of the epochs. A best epoch further back is a plateau.
 STILL_IMPROVING_SHARE = 0.01
+TRAINING_STILL_FALLING_SHARE = 0.05
+PLATEAU_EPOCHS = 3
 
 
 @dataclass
@@ -50,6 +54,26 @@ class Finding:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+UNREACHED = "phase never reached"
+
+
+def unreached_findings(unreached: list[tuple[str, str]]) -> list[Finding]:
+    """A kind's `unreached` phases (engine.kinds.Learning.unreached) as findings, each a problem."""
+    return [Finding(UNREACHED, True, what, remedy) for what, remedy in unreached]
+
+
+def with_unreached(findings: list[Finding], unreached: list[tuple[str, str]]) -> list[Finding]:
+    """`findings` with the unreached phases first, after a divergence (which a diverged run reports first)."""
+    diverged = int(bool(findings) and findings[0].kind == "divergence")
+    return [*findings[:diverged], *unreached_findings(unreached), *findings[diverged:]]
+
+
+def say_unreached(unreached: list[tuple[str, str]], console) -> None:
+    """Tell the console, before training starts, what the budget never reaches."""
+    for what, remedy in unreached:
+        console(f"Note: {what}. Remedy: {remedy}.")
 
 
 def _finite(values: list[float]) -> bool:
@@ -150,31 +174,98 @@ def underfitting(task: str, train_score: float | None, train_baseline: float | N
     return None
 
 
-def convergence(history: dict[str, list[float]], epochs_requested: int, stopped_by: str) -> Finding | None:
-    """Not a problem: which callback stopped the run, or whether more epochs would still have helped."""
+def missed_targets(targets: dict[str, float], test_metrics: dict[str, Any]) -> str:
+    """The declared targets (lower bounds on test metrics) that were missed, as one clause, or "" when every
+    target was met or there is none: "test accuracy 0.8333 is below its target of 0.93"."""
+    missed = [f"test {name} {test_metrics[name]:.4g} is below its target of {bound:g}" if name in test_metrics
+              else f"test {name} was not measured (target {bound:g})"
+              for name, bound in targets.items()
+              if not (name in test_metrics and test_metrics[name] >= bound)]
+    return "; ".join(missed)
+
+
+def _rise_of_training_metric(history: dict[str, list[float]], window: int) -> str:
+    """"training accuracy rose from 0.8667 to 0.9556" over the last `window` epochs, for the first metric
+    Keras logged besides the loss; "" when there is none or it did not rise."""
+    name = next((key for key in history if key not in ("loss", "learning_rate") and not key.startswith("val_")),
+                None)
+    values = history.get(name or "", [])
+    if len(values) <= window or not _finite(values) or values[-1] <= values[-1 - window]:
+        return ""
+    return f"training {name} rose from {values[-1 - window]:.4f} to {values[-1]:.4f}"
+
+
+def still_improving(history: dict[str, list[float]]) -> str:
+    """Evidence that the run was still improving when its epochs ran out, or "" when it was not.
+
+    Still improving: the lowest validation loss came in the last PLATEAU_EPOCHS (or fifth) of the epochs, and
+    over the last fifth (at least 2 epochs) either the validation loss fell by more than STILL_IMPROVING_SHARE
+    or the training loss by more than TRAINING_STILL_FALLING_SHARE. A validation loss that stopped improving
+    long before the end is a plateau, however much the training loss still falls.
+    """
+    validation, losses = history.get("val_loss", []), history.get("loss", [])
+    epoch = best_epoch(history)
+    if len(validation) < 3 or epoch is None or not _finite(losses):
+        return ""
+    count = len(validation)
+    window, tail = max(2, count // 5), max(PLATEAU_EPOCHS, count // 5)
+    if epoch <= count - tail:
+        return ""
+    earlier, lowest = min(validation[:-window]), validation[epoch - 1]
+    validation_gain = (earlier - lowest) / earlier if earlier > 0 else 0.0
+    before = losses[-1 - window]
+    training_fall = (before - losses[-1]) / before if before > 0 else 0.0
+    if validation_gain <= STILL_IMPROVING_SHARE and training_fall <= TRAINING_STILL_FALLING_SHARE:
+        return ""
+    validation_text = (f"validation loss still falling ({validation_gain:.1%} lower over the last {window}, lowest "
+                       f"at epoch {epoch} of {count}: {lowest:.4f})" if validation_gain > STILL_IMPROVING_SHARE else
+                       f"validation loss lowest at epoch {epoch} of {count} ({lowest:.4f})")
+    parts = [validation_text, f"training loss fell {training_fall:.0%} over the last {plural(window, 'epoch')}",
+             _rise_of_training_metric(history, window)]
+    return ", ".join(part for part in parts if part)
+
+
+def convergence(history: dict[str, list[float]], epochs_requested: int, stopped_by: str,
+                missed: str = "") -> Finding | None:
+    """How training ended: which callback stopped it, or whether it was still improving (more epochs), had
+    stopped improving long before the end (fewer epochs), or levelled off at the end.
+
+    `missed` (`missed_targets`) says which targets the run missed: a run that misses its target while still
+    improving is undertrained (a problem: more epochs), and one that plateaued is not told to save time.
+    """
     if stopped_by:
         return Finding("convergence", False, stopped_by,
                        "nothing to do; raise the callback's patience if it stopped too soon")
     validation = history.get("val_loss", [])
     epoch = best_epoch(history)
-    if len(validation) < 5 or epoch is None:
+    if len(validation) < 3 or epoch is None:
         return None
-    window = max(2, len(validation) // 5)
-    earlier = min(validation[:-window])
-    lowest = validation[epoch - 1]
-    gain = (earlier - lowest) / earlier if earlier > 0 else 0.0
-    if epoch > len(validation) - max(1, len(validation) // 10) and gain > STILL_IMPROVING_SHARE:
-        return Finding(
-            "convergence", False,
-            f"validation loss was still falling at the last of {plural(epochs_requested, 'epoch')} "
-            f"({gain:.1%} lower over the last {window})",
-            "train longer (more epochs), or add EarlyStopping and a larger epoch budget",
-        )
-    return Finding(
-        "convergence", False,
-        f"ran all {plural(epochs_requested, 'epoch')}; validation loss was lowest at epoch {epoch} ({lowest:.4f})",
-        "fewer epochs, or EarlyStopping with restore_best_weights=True, would save time",
-    )
+    ran = f"ran all {plural(epochs_requested, 'epoch')}"
+    improving = still_improving(history)
+    if improving and missed:
+        return Finding("undertrained", True, f"still improving when the {plural(epochs_requested, 'epoch')} ran "
+                       f"out: {improving}; and {missed}",
+                       f"more epochs (epochs={2 * epochs_requested}, say), or EarlyStopping with "
+                       "restore_best_weights=True and a larger epoch budget")
+    if improving:
+        return Finding("convergence", False, f"still improving at the last of {plural(epochs_requested, 'epoch')}: "
+                       f"{improving}", "train longer (more epochs), or add EarlyStopping and a larger epoch budget")
+    lowest, after = validation[epoch - 1], len(validation) - epoch
+    if after >= max(PLATEAU_EPOCHS, len(validation) // 5):
+        evidence = (f"{ran}; validation loss was lowest at epoch {epoch} ({lowest:.4f}) and did not improve in "
+                    f"the {plural(after, 'epoch')} after it")
+        if missed:
+            return Finding("plateau", True, f"{evidence}, and {missed}",
+                           "more epochs alone will not reach the target: try another learning rate, more capacity "
+                           "(model.args), regularization or more data")
+        return Finding("convergence", False, evidence,
+                       "fewer epochs, or EarlyStopping with restore_best_weights=True, would save time")
+    evidence = f"{ran}; validation loss levelled off, lowest at epoch {epoch} ({lowest:.4f})"
+    if missed:
+        return Finding("convergence", True, f"{evidence}, and {missed}",
+                       "a few more epochs may add a little; to reach the target, try another learning rate, more "
+                       "capacity (model.args) or more data")
+    return Finding("convergence", False, evidence, "none needed")
 
 
 def diagnose(
@@ -186,12 +277,14 @@ def diagnose(
     train_score: float | None,
     train_baseline: float | None,
     uninformed: float | None = None,
+    missed: str = "",
 ) -> list[Finding]:
     """Findings for a finished run, most serious first; a diverged run gets that finding alone.
 
     `train_score` is the final model's accuracy (classification) or R^2 (regression) on the
     training split, `train_baseline` the majority-class accuracy there (classification), and
-    `uninformed` the training loss of a model that knows only the targets' distribution.
+    `uninformed` the training loss of a model that knows only the targets' distribution, and `missed` the
+    targets the run missed (`missed_targets`), which change the convergence rule's advice.
     """
     losses = history.get("loss", [])
     if not losses:
@@ -202,7 +295,7 @@ def diagnose(
     findings = [
         overfitting(history, restored_best),
         underfitting(task, train_score, train_baseline),
-        convergence(history, epochs_requested, stopped_by),
+        convergence(history, epochs_requested, stopped_by, missed),
     ]
     return [finding for finding in findings if finding is not None]
 

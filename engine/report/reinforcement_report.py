@@ -35,9 +35,14 @@ def _diagnosis(findings) -> list[str]:
                                   f"{finding.evidence}. Remedy: {finding.remedy}." for finding in findings], ""]
 
 
-def _cost(cost: dict[str, Any]) -> list[str]:
-    return ["## Cost", "", f"- Parameters: {cost['parameters']:,} (the networks trained; a target network, a copy, "
-            "is not counted).", f"- {cost['train_seconds']:.1f} s of training, validation included.",
+def _cost(cost: dict[str, Any], networks: list[str]) -> list[str]:
+    """The cost section; `networks` are the agent's networks by name (a target network, DQN's, is a copy and is
+    not counted; PPO has none, so none is mentioned)."""
+    trained = [name for name in networks if name != "target"]
+    counted = f"the trained network{'s' if len(trained) > 1 else ''}: {', '.join(trained)}" + \
+        ("; the target network, a copy, is not counted" if "target" in networks else "")
+    return ["## Cost", "", f"- Parameters: {cost['parameters']:,} ({counted}).",
+            f"- {cost['train_seconds']:.1f} s of training, validation included.",
             f"- Peak memory of the process: {cost['peak_memory_bytes'] / 2**20:,.0f} MiB.", ""]
 
 
@@ -75,6 +80,6 @@ def render(plan, trained, assessment, metrics: dict[str, Any], folder: Path, env
     """Markdown for one finished reinforcement run."""
     plots = [f"![{name}]({path.name})" for name, path in assessment.pictures.items()]
     lines = [*_results(plan, trained, assessment, metrics, folder), *_diagnosis(assessment.findings),
-             *_cost(assessment.cost), "## Plots", "", *plots, "", *_environment(plan), *_agent(plan, trained, env),
-             *FILES]
+             *_cost(assessment.cost, list(trained.extra["agent"].networks())), "## Plots", "", *plots, "",
+             *_environment(plan), *_agent(plan, trained, env), *FILES]
     return "\n".join(lines)

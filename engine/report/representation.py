@@ -22,6 +22,7 @@ OpenMP and BLAS threads waited on each other: on 2 cores a linear probe of 18,00
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -162,11 +163,35 @@ def _sequence_panels(originals: np.ndarray, reconstructions: np.ndarray):
     return figure
 
 
-def reconstruction_picture(originals, reconstructions, path: str | Path, count: int = 8) -> Path:
-    """A PNG of the first `count` test samples against their reconstructions; returns `path`.
+PIXEL_NAME = re.compile(r"pixel_(\d+)_(\d+)")
+
+
+def pixel_grid(feature_names: list[str] | None) -> tuple[int, int, int] | None:
+    """The image shape (rows, columns, 1) of flat features named by their pixel, as scikit-learn names the 8x8
+    digits' (`pixel_0_0` ... `pixel_7_7`, row by row); None for features named otherwise."""
+    found = [PIXEL_NAME.fullmatch(str(name)) for name in feature_names or []]
+    if not found or not all(found):
+        return None
+    places = [(int(match[1]), int(match[2])) for match in found]
+    rows, columns = max(row for row, _ in places) + 1, max(column for _, column in places) + 1
+    if places != [(row, column) for row in range(rows) for column in range(columns)]:
+        return None
+    return rows, columns, 1
+
+
+def reconstruction_picture(originals, reconstructions, path: str | Path, count: int = 8,
+                           image_shape: tuple[int, ...] | None = None) -> Path:
+    """A PNG of `reconstruction_figure`'s picture; returns `path`."""
+    return _save(reconstruction_figure(originals, reconstructions, count, image_shape), Path(path))
+
+
+def reconstruction_figure(originals, reconstructions, count: int = 8, image_shape: tuple[int, ...] | None = None):
+    """The first `count` test samples against their reconstructions, as a matplotlib figure.
 
     Images (N, H, W, C) make a two-row grid; sequences (N, steps) or (N, steps, features) one panel
     per sample. Reconstructions are reshaped to the originals' shape (a model may output them flat).
+    `image_shape` (H, W, C) says that flat samples are images (the 8x8 digits' 64 pixels, `pixel_grid`):
+    they are drawn as images, not as 64-point lines.
     """
     originals = np.asarray(originals, dtype="float64")
     reconstructions = np.asarray(reconstructions, dtype="float64")
@@ -174,16 +199,16 @@ def reconstruction_picture(originals, reconstructions, path: str | Path, count: 
         raise ValueError(f"{reconstructions.size} reconstructed values for {originals.size} original ones")
     if count < 1 or len(originals) == 0:
         raise ValueError("nothing to draw: count and the number of samples must be at least 1")
+    if image_shape is not None and originals.ndim != 4 and math.prod(originals.shape[1:]) == math.prod(image_shape):
+        originals = originals.reshape(len(originals), *image_shape)
     if originals.ndim not in (2, 3, 4):
         raise ValueError(f"expected images (N, H, W, C) or sequences (N, steps[, features]), not {originals.shape}")
     reconstructions = reconstructions.reshape(originals.shape)[:count]
     originals = originals[:count]
     if originals.ndim == 4:
-        figure = _image_grid(originals, reconstructions)
-    else:
-        shape = (*originals.shape[:2], -1)
-        figure = _sequence_panels(originals.reshape(shape), reconstructions.reshape(shape))
-    return _save(figure, Path(path))
+        return _image_grid(originals, reconstructions)
+    shape = (*originals.shape[:2], -1)
+    return _sequence_panels(originals.reshape(shape), reconstructions.reshape(shape))
 
 
 def representation_lines(figures: dict[str, Any]) -> list[str]:

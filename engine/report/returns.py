@@ -5,12 +5,14 @@ the random policy's mean return and the environment's solved threshold, one func
 
 - not learning: the test return of the greedy policy kept stays within 10% of the way from the random
   policy to the threshold (or, with no threshold, within 10% of the random policy's size);
-- learned then collapsed: the moving average got at least half way to the threshold, then fell back
-  below half of what it had gained; a problem only when the network kept (the best validated one) is
-  no better, since then the collapse is what the test measured;
-- still improving: the last fifth of the episodes beat the fifth before by more than 5% of the way
-  to the threshold while the test return is below it: more steps would likely help;
-- otherwise converged (not a problem).
+- learned then collapsed: the moving average got at least a fifth of the way to the threshold, then fell back
+  below half of what it had gained (a mean that fell by half from its peak); a problem only when the network
+  kept (the best validated one) is no better, since then the collapse is what the test measured;
+- still improving: the test return is below the threshold and the returns were still rising when the budget
+  ended: the moving average peaked in the last tenth of the episodes with the last fifth above the fifth
+  before, or the last fifth beat the fifth before by more than 5% of the way to the threshold: more steps;
+- otherwise the returns levelled off: converged (not a problem) at or above the threshold, plateaued below it
+  (more steps alone are unlikely to help).
 """
 
 from __future__ import annotations
@@ -26,8 +28,14 @@ from engine.report.plots import plt, save_figure
 
 WINDOW = 20
 NOT_LEARNING_SHARE = 0.1
+# A collapse: the moving average gained at least this share of the way to the threshold, then lost half of it.
+COLLAPSE_MIN_GAIN = 0.2
 COLLAPSE_SHARE = 0.5
 IMPROVING_SHARE = 0.05
+# Still rising: the moving average's peak came in this last share of the episodes.
+PEAK_AT_THE_END = 0.1
+# The remedy for a collapse names the algorithm's own way to steadier updates (each agent module's STEADIER).
+STEADIER = "make the updates steadier"
 
 
 def moving_average(values: list[float], window: int = WINDOW) -> np.ndarray:
@@ -59,48 +67,74 @@ def not_learning(returns: list[float], test_mean: float, random_mean: float, thr
                    "the learning rate or lengthen the exploration schedule")
 
 
-def collapsed(returns: list[float], test_mean: float, random_mean: float, threshold: float | None) -> Finding | None:
+def collapsed(returns: list[float], test_mean: float, random_mean: float, threshold: float | None,
+              steadier: str = STEADIER) -> Finding | None:
+    """The moving average gained a fifth of the way or more, then lost half of its gain; `steadier` is the
+    algorithm's own way to steadier updates, for the remedy."""
     if len(returns) < 2 * WINDOW:
         return None
     averages = moving_average(returns)
     peak_at = int(averages.argmax())
     best, last, scale = float(averages[peak_at]), float(averages[-1]), _scale(random_mean, threshold)
     gained = best - random_mean
-    if gained < COLLAPSE_SHARE * scale or last - random_mean >= COLLAPSE_SHARE * gained:
+    if gained < COLLAPSE_MIN_GAIN * scale or last - random_mean >= COLLAPSE_SHARE * gained:
         return None
     kept_bad = test_mean - random_mean < COLLAPSE_SHARE * gained
     return Finding("learned then collapsed", kept_bad,
                    f"the moving average of {WINDOW} training episodes reached {best:.1f} at episode {peak_at + 1}, "
-                   f"then fell to {last:.1f} by the end"
+                   f"then fell to {last:.1f} by the end (episode {len(returns)}), losing "
+                   f"{(best - last) / gained:.0%} of its gain over the random policy's {random_mean:.1f}"
                    + ("" if kept_bad else f"; the network kept (best validation) still scores {test_mean:.1f}"),
-                   "lower the learning rate, update the target network less often (DQN) or narrow the clip range "
-                   "(PPO), and keep validating (validation_period) so the best network is the one kept")
+                   f"lower the learning rate, {steadier}, and keep validating (agent.args.validation_period) so the "
+                   "best network is the one kept")
 
 
 def still_improving(returns: list[float], test_mean: float, random_mean: float,
                     threshold: float | None) -> Finding | None:
+    """Below the threshold and still rising at the end: the moving average at its peak in the last tenth of the
+    episodes (and the last fifth above the fifth before), or the last fifth well above the fifth before."""
     fifth = len(returns) // 5
     if fifth < 1 or (threshold is not None and test_mean >= threshold):
         return None
     last, before = float(np.mean(returns[-fifth:])), float(np.mean(returns[-2 * fifth:-fifth]))
-    if last - before <= IMPROVING_SHARE * _scale(random_mean, threshold):
+    averages = moving_average(returns)
+    peak_at = int(averages.argmax())
+    at_peak = peak_at >= len(returns) * (1 - PEAK_AT_THE_END) - 1 and last > before
+    if not at_peak and last - before <= IMPROVING_SHARE * _scale(random_mean, threshold):
         return None
+    peak = (f"the moving average of {WINDOW} episodes was at its peak ({float(averages[peak_at]):.1f}) at episode "
+            f"{peak_at + 1} of {len(returns)}; " if at_peak else "")
+    below = f"below the threshold of {threshold:g}" if threshold is not None else "still rising"
     return Finding("still improving", False,
-                   f"the last fifth of the training episodes averaged {last:.1f} against {before:.1f} for the "
-                   "fifth before, and the test return is below the threshold",
-                   "train longer (agent.total_steps)")
+                   f"{peak}the last fifth of the training episodes averaged {last:.1f} against {before:.1f} for the "
+                   f"fifth before, and the test return ({test_mean:.1f}) is {below}",
+                   "more steps (agent.total_steps): the returns were still rising when the budget ended")
 
 
-def diagnose(returns: list[float], test_mean: float, random_mean: float, threshold: float | None) -> list[Finding]:
-    """The findings of the rules above, in order; `converged` when none fires."""
-    found = [rule(returns, test_mean, random_mean, threshold) for rule in (not_learning, collapsed, still_improving)]
+def levelled_off(returns: list[float], test_mean: float, random_mean: float, threshold: float | None) -> Finding:
+    """No rule fired: converged at or above the threshold (or with none), plateaued below it."""
+    best = float(moving_average(returns).max()) if returns else random_mean
+    if threshold is None or test_mean >= threshold:
+        return Finding("converged", False, f"the returns rose from the random policy's {random_mean:.1f} and held "
+                       f"(best moving average of {WINDOW}: {best:.1f}; test {test_mean:.1f})", "none needed")
+    return Finding("plateaued", True,
+                   f"the returns rose from the random policy's {random_mean:.1f} and levelled off (best moving "
+                   f"average of {WINDOW}: {best:.1f}) with the test return {test_mean:.1f} below the threshold of "
+                   f"{threshold:g}", "more steps alone are unlikely to reach it: try another learning rate, a larger "
+                   "network or other agent settings (make tune)")
+
+
+def diagnose(returns: list[float], test_mean: float, random_mean: float, threshold: float | None,
+             steadier: str = STEADIER) -> list[Finding]:
+    """The findings of the rules above, in order; `levelled_off`'s when none fires. `steadier` is the algorithm's
+    own way to steadier updates (its module's STEADIER), named in a collapse's remedy."""
+    found = [not_learning(returns, test_mean, random_mean, threshold),
+             collapsed(returns, test_mean, random_mean, threshold, steadier),
+             still_improving(returns, test_mean, random_mean, threshold)]
     if found[1] is not None and found[1].problem:
         found[0] = None  # it did learn: the collapse says why the policy kept is no better than chance
     found = [finding for finding in found if finding is not None]
-    if not found:
-        found.append(Finding("converged", False, "the returns rose from the random policy's and held",
-                             "none needed"))
-    return found
+    return found or [levelled_off(returns, test_mean, random_mean, threshold)]
 
 
 def learning_curves(rows: list[dict[str, Any]], validations: list[dict[str, float]], random_mean: float,

@@ -170,6 +170,16 @@ def _data_lines(summary: dict[str, Any]) -> list[str]:
     return lines + [""]
 
 
+def output_text(output: dict[str, Any]) -> str:
+    """The output layer in words: its units for a classifier or regressor; for a model that learns without
+    labels (no units of ours), the shape the model gives (an autoencoder's is its input's)."""
+    if output.get("units") is not None:
+        return f"output layer of {plural(output['units'], 'unit')}, {output['activation']}"
+    shape = output.get("shape")
+    where = f"output of shape {tuple(shape)}" if shape is not None else "the model's own output"
+    return f"{where} (no class or target layer: it learns without labels), {output['activation']}"
+
+
 def _model_lines(summary: dict[str, Any]) -> list[str]:
     """The model, loss, optimizer, batch size, strategy and hyperparameters."""
     recipe, strategy = summary["recipe"], summary["env"]["strategy"]
@@ -178,7 +188,7 @@ def _model_lines(summary: dict[str, Any]) -> list[str]:
         "## Model and training",
         "",
         f"- Model: `{recipe['model']['name'] or recipe['model']['builder']}` with {summary['parameters']:,} "
-        f"parameters; output layer of {summary['output']['units']} units, {summary['output']['activation']}.",
+        f"parameters; {output_text(summary['output'])}.",
         f"- Loss `{json.dumps(recipe['loss'])}`, optimizer `{json.dumps(recipe['optimizer'])}`.",
         f"- Batch size {recipe['batch_size']} per replica, {plural(strategy['replicas'], 'replica')} "
         f"under the `{strategy['name']}` strategy on {', '.join(strategy['devices'])}.",

@@ -2,8 +2,10 @@
 
 Keras's `TensorBoard` callback writes per-epoch scalars (loss, metrics, learning rate) to
 `logs/train` and `logs/validation`. This module adds, at the top of `logs/`: the resolved
-recipe as text, the run's hyperparameters for the HParams dashboard, and the final test
-metrics as scalars that the dashboard lists beside them.
+recipe as text, the run's HParams session (named by recipe and run, with the recipe, kind and data
+source as columns beside its hyperparameters), and the final test metrics as scalars that the dashboard
+lists beside them. Curves against another axis than epochs carry it in their tag (`<name>_vs_labels`,
+`<name>_vs_environment_steps`), so that no chart mixes x-axes.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from tensorboard.plugins.hparams import api as hparams_api
 from tensorboard.plugins.scalar import metadata as scalar_metadata
 from tensorflow.python.ops.resource_variable_ops import ResourceVariable
 
+from engine.kinds import TECHNIQUES
 from engine.recipe import hp
 
 # Keras's scalars gathered over epochs are written once this many seconds have passed since the last write.
@@ -181,39 +184,49 @@ def domain(range_: hp.Range):
     return hparams_api.Discrete(list(range_.values))
 
 
+def session_name(recipe_name: str, run: str) -> str:
+    """The HParams dashboard's name for a run or a search trial: the recipe's name, then the run's folder (or the
+    search's folder and the trial), so that rows from several recipes tell apart without opening recipe.json."""
+    return f"{recipe_name}/{run}"
+
+
+def what_ran(resolved_recipe: dict) -> dict[str, str]:
+    """The HParams columns every run and trial has, whatever its kind: the recipe, its kind of learning (the
+    technique, for a recipe that declares one) and where its data came from (the environment, for an agent)."""
+    kind = next((field for field in TECHNIQUES if resolved_recipe.get(field)), resolved_recipe.get("kind", ""))
+    environment = resolved_recipe.get("environment") or {}
+    source = environment.get("id") or (resolved_recipe.get("data") or {}).get("source", "")
+    return {"recipe": str(resolved_recipe.get("name", "")), "kind": str(kind), "data": str(source)}
+
+
 def write_run_summaries(
     logs: Path,
     run_id: str,
     resolved_recipe: dict,
     hyperparameters: dict[str, Any],
-    ranges: dict[str, hp.Range],
-    metric_names: list[str],
     test_metrics: dict[str, float],
-    final_epoch: int,
+    final_step: int,
 ) -> None:
-    """Recipe text, HParams (configuration and this run's values) and test scalars, in `logs/`.
+    """Recipe text, this run's HParams session and its test scalars, in `logs/`.
 
-    `hyperparameters` maps names to scalar values; `ranges` gives the declared domain of
-    those that came from `hp` ranges. `metric_names` are Keras's metric names ("loss",
-    "accuracy", ...), shown in the dashboard for the validation split and the test split.
+    The session is named `recipe/run` (`session_name`) and holds `what_ran`'s columns (recipe, kind, data)
+    beside `hyperparameters` (names to scalar values). Each test metric is a scalar `test_<name>` at
+    `final_step` (the last epoch, or an agent's last environment step): the dashboard lists it, and every other
+    scalar under this run's logs/ (epoch curves, an agent's returns), as a metric column.
+
+    No `hparams_config` is written: TensorBoard reads one experiment configuration for its whole log folder,
+    the first it finds, so under `make tensorboard` (every recipe's runs) one recipe's ranges and metrics would
+    decide the columns of all. Without one, TensorBoard takes the columns from every session's values and
+    every session's scalars, so an agent's mean return and a classifier's accuracy both show.
     """
     writer = tf.summary.create_file_writer(str(logs))
-    ranges_by_name = {range_.name: range_ for range_ in ranges.values()}
-    declared = [
-        hparams_api.HParam(name, domain(ranges_by_name[name]) if name in ranges_by_name else None)
-        for name in hyperparameters
-    ]
-    metrics = [
-        hparams_api.Metric(f"epoch_{name}", group="validation", display_name=f"validation {name}")
-        for name in metric_names
-    ] + [hparams_api.Metric(f"test_{name}", display_name=f"test {name}") for name in test_metrics]
     with writer.as_default():
         text = "```json\n" + json.dumps(resolved_recipe, indent=2) + "\n```"
         tf.summary.text("recipe", text, step=0)
-        hparams_api.hparams_config(hparams=declared, metrics=metrics)
-        hparams_api.hparams(hyperparameters, trial_id=run_id)
+        hparams_api.hparams({**what_ran(resolved_recipe), **hyperparameters},
+                            trial_id=session_name(str(resolved_recipe.get("name", "")), run_id))
         for name, value in test_metrics.items():
-            tf.summary.scalar(f"test_{name}", float(value), step=final_epoch)
+            tf.summary.scalar(f"test_{name}", float(value), step=final_step)
     writer.flush()
     writer.close()
 

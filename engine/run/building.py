@@ -20,6 +20,7 @@ from engine.kinds import kind_of
 from engine.recipe.keras_objects import build_loss, build_metrics, build_optimizer, metric_names
 from engine.recipe.schema import Model, Recipe, load_builder
 from engine.recipe.validation import check_numbers
+from engine.run.init_from import check_run_source, is_run_folder, model_from_run
 from engine.run.speed import check_compiled, check_precision_applied, compile_options, precision_policy
 
 
@@ -44,6 +45,9 @@ def check_model(recipe: Recipe) -> None:
     """Refuse, before any data is read, a model the engine could not build: an unknown zoo name, arguments
     the builder does not take, or a builder that cannot take the input shape and the number of classes."""
     spec = recipe.model
+    if is_run_folder(spec.name):
+        check_run_source(spec.name, spec.args)
+        return
     if spec.name:
         if spec.name not in zoo.list_pretrained():
             zoo.registry.check_arguments(spec.name, zoo.get_builder(spec.name), spec.args)
@@ -86,6 +90,8 @@ def output_layer(loss: Any, prepared: data.Prepared, model_args: dict) -> dict[s
 
 def _architecture(spec: Model, prepared: data.Prepared, output: dict[str, Any]) -> keras.Model:
     """The uncompiled model a recipe's `model` declares, for this data's shape and output layer."""
+    if is_run_folder(spec.name):
+        return model_from_run(spec.name, prepared, output, spec.freeze_backbone)
     if spec.name and (spec.pretrained or spec.name in zoo.list_pretrained()):
         if spec.args and spec.name in zoo.list_pretrained():
             raise RecipeError(f"`model.args` must be empty for the pretrained model {spec.name!r}: "

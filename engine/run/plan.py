@@ -22,7 +22,7 @@ from engine.kinds import Learning, kind_of
 from engine.recipe import hp
 from engine.recipe.names import check_recipe_name
 from engine.recipe.resolve import collect_ranges, resolve
-from engine.recipe.schema import Recipe
+from engine.recipe.schema import Recipe, check_kind_fields
 from engine.run.building import check_fine_tune, check_model, check_resolved
 from engine.run.speed import check_hardware, set_op_determinism
 
@@ -82,6 +82,7 @@ def plan_recipe(recipe: Recipe, values: dict[str, Any] | None = None,
     further check of the resolved recipe that runs before the strategy and data (a search's settings).
     """
     check_recipe_name(recipe.name or "")
+    check_kind_fields(recipe)
     ranges = collect_ranges(recipe)
     resolved = resolve(recipe, values)
     check_resolved(resolved.to_dict())

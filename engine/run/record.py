@@ -90,9 +90,7 @@ def record(plan: Plan, trained: Trained, assessment: Assessment, folder: Path, e
 def _write_tensorboard(plan: Plan, assessment: Assessment, folder: Path, history: dict, metrics: dict,
                        epochs_run: int) -> None:
     logs = folder / "logs"
-    metric_names = [key for key in history if not key.startswith(("val_", "learning_rate"))]
-    write_run_summaries(logs, folder.name, plan.recipe.to_dict(), plan.hyperparameters, plan.ranges, metric_names,
-                        metrics["test"], epochs_run)
+    write_run_summaries(logs, folder.name, plan.recipe.to_dict(), plan.hyperparameters, metrics["test"], epochs_run)
     texts = {"classification_report": classification_report_markdown(assessment.evaluation)} \
         if assessment.evaluation is not None and plan.prepared.task == data.CLASSIFICATION else {}
     write_pictures(logs, assessment.pictures, texts, epochs_run)
@@ -133,6 +131,7 @@ def _finish_env(plan: Plan, trained: Trained, assessment: Assessment, folder: Pa
                train_seconds=trained.seconds, epochs_run=epochs_run, parameters=plan.model.count_params(),
                output_layer=plan.output,
                data={**_data_record(plan), "global_batch": plan.global_batch, "steps_per_epoch": steps_per_epoch})
+    env["progress"] = plan.kind.progress(plan.recipe.to_dict(), env, lambda: trained.log.rows)  # for make compare
     write_json(folder / "env.json", env)
 
 

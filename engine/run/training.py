@@ -82,7 +82,26 @@ def _train_and_record(plan: Plan, kind: Learning, folder: Path, env: dict, resum
                       verbose: int) -> RunResult:
     trained = kind.train(plan, folder, resume, console, verbose)
     assessment = kind.assess(plan, trained, folder)
-    return kind.record(plan, trained, assessment, folder, env, console)
+    result = kind.record(plan, trained, assessment, folder, env, console)
+    if plan.recipe.targets:
+        console(target_line(plan.recipe.targets, result.metrics.get("test", {})))
+    return result
+
+
+def target_line(targets: dict[str, float], test: dict[str, Any]) -> str:
+    """The run's last console line: whether each of the recipe's targets (lower bounds) was met, with the figure."""
+    parts, missed = [], False
+    for metric, bound in targets.items():
+        value = test.get(metric)
+        if not isinstance(value, (int, float)):
+            parts.append(f"test {metric} was not measured (target >= {bound:g})")
+            missed = True
+        elif value >= bound:
+            parts.append(f"test {metric} {value:.4f} >= {bound:g}")
+        else:
+            parts.append(f"test {metric} {value:.4f} < {bound:g}")
+            missed = True
+    return f"Target {'missed' if missed else 'met'}: {'; '.join(parts)}."
 
 
 def _open_run_folder(plan: Plan, runs_dir: str | Path, values_from: str | None, resume: Resume | None,

@@ -61,7 +61,8 @@ class ExportFailed(RuntimeError):
 def check_format(format_name: str) -> None:
     """Refuse an unknown format, or one whose packages are not installed, before anything is read."""
     if format_name not in FORMATS:
-        raise ServeError(f"`--format` must be one of {', '.join(FORMATS)}. Received: {format_name!r}. "
+        raise ServeError(f"The export format (FORMAT= with make export, --format with python -m engine export) must "
+                         f"be one of {', '.join(FORMATS)}. Received: {format_name!r}. "
                          f"{suggestion(format_name, FORMATS)}".strip())
     import importlib.util
 
@@ -85,8 +86,8 @@ def _refuse_unsupported(served: Served, format_name: str) -> None:
     """Refuse, before converting, what a converter is known not to handle: a table's feature_space outside TF."""
     if served.is_table and format_name in TABLE_LIMITS:
         raise ServeError(f"A run trained on a table (its feature_space step) cannot be exported to {format_name}: "
-                         f"{TABLE_LIMITS[format_name]}. Export it with --format saved_model, which keeps every "
-                         "preprocessing layer, or predict with make predict.")
+                         f"{TABLE_LIMITS[format_name]}. Export it as saved_model (make export FORMAT=saved_model, or "
+                         "--format saved_model), which keeps every preprocessing layer, or predict with make predict.")
 
 
 def export(run: str | Path, format_name: str, console=print) -> Path:

@@ -3,11 +3,13 @@
 What a run takes is what its data source gave training, before any preprocessing:
 
 - a table (csv, parquet, penguins): a `.csv` or `.parquet` file with exactly the training feature columns, in
-  any order; the target column (`data.args.target`) may be there too and is ignored; gaps are allowed where
+  any order; the target column (`data.args.target`, penguins' `species`) may be there too and is ignored (a
+  held-out file usually has it; `make predict` says so on the console); gaps are allowed where
   the run's preprocessing fills them (feature_space), and an unseen category goes to its out-of-vocabulary slot.
 - an array source (digits, iris, diabetes, mnist1d, npz, ...): a `.npz` holding one array (or one named `x`),
   or a `.npy`, shaped (samples, *one raw sample's shape*); or, for flat samples with named features (the
-  scikit-learn sets), a `.csv`/`.parquet` with exactly those columns.
+  scikit-learn sets), a `.csv`/`.parquet` with exactly those columns, and scikit-learn's `target` column
+  ignored if present.
 - an image folder: a folder of images (searched recursively) or one image file, decoded and resized as
   training decoded them.
 
@@ -17,7 +19,7 @@ where numbers belong, gaps the run's preprocessing does not fill, an empty file,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +42,7 @@ class Inputs:
     features: Any
     ids: list[str]
     id_name: str = "row"
+    ignored: list[str] = field(default_factory=list)  # columns read past: the target, when the file holds it
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -71,8 +74,9 @@ def _read_table(path: Path) -> pandas.DataFrame:
         raise ServeError(f"{str(path)!r} could not be read as a table: {error}") from None
 
 
-def check_columns(present: list[str], expected: list[str], allowed_extra: set[str], where: str) -> None:
-    """Refuse `present` column names unless they are exactly `expected` (in any order), plus `allowed_extra`."""
+def check_columns(present: list[str], expected: list[str], allowed_extra: set[str], where: str) -> list[str]:
+    """Refuse `present` column names unless they are exactly `expected` (in any order), plus `allowed_extra`;
+    returns those of `allowed_extra` that are present (to be ignored)."""
     missing = [column for column in expected if column not in present]
     extra = [column for column in present if column not in expected and column not in allowed_extra]
     if missing or extra:
@@ -81,12 +85,19 @@ def check_columns(present: list[str], expected: list[str], allowed_extra: set[st
         raise ServeError(f"{where} {' and '.join(parts)}. The model takes exactly the columns {expected}"
                          + (f" (the target {sorted(allowed_extra)} may be there too, and is ignored)."
                             if allowed_extra else "."))
+    return [column for column in present if column in allowed_extra]
+
+
+def target_column(served: Served) -> set[str]:
+    """The target column an input file may hold too (ignored): recorded with the run's raw inputs (a table's
+    target, scikit-learn's "target"), or for a run recorded before that, a table source's `target` argument."""
+    target = served.state["raw_inputs"].get("target") or served.state.get("source_args", {}).get("target")
+    return {target} if target else set()
 
 
 def table_columns(served: Served) -> tuple[list[str], set[str]]:
     """A table run's feature columns, and the target column an input may hold too (ignored)."""
-    target = served.state.get("source_args", {}).get("target")
-    return list(served.state["raw_inputs"]["columns"]), {target} if target else set()
+    return list(served.state["raw_inputs"]["columns"]), target_column(served)
 
 
 def column_kinds(served: Served) -> dict[str, str]:
@@ -97,12 +108,12 @@ def column_kinds(served: Served) -> dict[str, str]:
 def table_inputs(served: Served, frame: pandas.DataFrame) -> Inputs:
     """The rows of `frame`, checked against a table run's columns and typed as its FeatureSpace takes them."""
     columns, allowed_extra = table_columns(served)
-    check_columns([str(column) for column in frame.columns], columns, allowed_extra, "The input table")
+    ignored = check_columns([str(column) for column in frame.columns], columns, allowed_extra, "The input table")
     step = FeatureSpaceStep()
     step.kinds = column_kinds(served)
     values = step.columns(frame[columns].reset_index(drop=True))
     return Inputs({name: np.asarray(value).reshape(-1, 1) for name, value in values.items()},
-                  [str(index) for index in range(len(frame))])
+                  [str(index) for index in range(len(frame))], ignored=ignored)
 
 
 def _load_array(path: Path) -> np.ndarray:
@@ -121,18 +132,21 @@ def _load_array(path: Path) -> np.ndarray:
 def _array(served: Served, path: Path) -> Inputs:
     raw = served.state["raw_inputs"]
     shape, names = tuple(raw["shape"]), list(raw.get("names") or [])
-    suffix = path.suffix.lower()
+    suffix, ignored = path.suffix.lower(), []
     if suffix in ARRAY_SUFFIXES and path.is_file():
         values = _load_array(path)
     elif suffix in TABLE_SUFFIXES and path.is_file() and len(shape) == 1 and len(names) == shape[0]:
         frame = _read_table(path)
-        check_columns([str(column) for column in frame.columns], names, set(), "The input table")
+        ignored = check_columns([str(column) for column in frame.columns], names, target_column(served),
+                                "The input table")
         values = frame[names].to_numpy()
     else:
         tables = " or a .csv/.parquet file with its columns" if len(shape) == 1 and len(names) == shape[0] else ""
         raise ServeError(f"This run was trained on arrays of samples shaped {list(shape)}: give it a .npz (one "
                          f"array, or one named x) or a .npy{tables}. Received: {str(path)!r}")
-    return array_inputs(served, values)
+    inputs = array_inputs(served, values)
+    inputs.ignored = ignored
+    return inputs
 
 
 def array_inputs(served: Served, values: np.ndarray) -> Inputs:

@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from scipy.stats import spearmanr  # noqa: E402
 
-from common.text import markdown_table, significant  # noqa: E402
+from common.text import markdown_table, plural, significant  # noqa: E402
 from engine.recipe import hp  # noqa: E402
 from engine.report.plots import save_figure  # noqa: E402
 
@@ -29,6 +29,17 @@ def _reason(message: str | None) -> str:
     return f"{kind.rpartition('.')[2]}{separator}{text}"
 
 
+def trial_number(trial_id: str) -> int | str:
+    """The number a person reads for KerasTuner's trial id: counted from 1 ("00" is trial 1), as KerasTuner's own
+    console lines ("Trial 1 Complete") count; an id that is not a number is shown as it is."""
+    return int(trial_id) + 1 if str(trial_id).isdigit() else trial_id
+
+
+# Below this many completed trials, an importance is a rough figure: with 3 trials a range with no effect at all
+# has a rank correlation of +-1 one time in 3 (2 of the 6 orders of three scores), and 1.00 means little.
+FEW_TRIALS = 10
+
+
 def trial_rows(oracle, objective, ranges: list[hp.Range] | None = None) -> list[dict[str, Any]]:
     """One row per trial, best first (failed and unscored trials last)."""
     rows = []
@@ -38,7 +49,8 @@ def trial_rows(oracle, objective, ranges: list[hp.Range] | None = None) -> list[
             values = hp.active_values(ranges, values)
         score = trial.score if trial.score is not None and math.isfinite(trial.score) else None
         rows.append({
-            "trial_id": trial.trial_id, "status": str(trial.status), "score": score,
+            "trial_id": trial.trial_id, "trial": trial_number(trial.trial_id), "status": str(trial.status),
+            "score": score,
             "best_step": trial.best_step if str(trial.status) == "COMPLETED" else None, "values": values,
             "reason": _reason(trial.message) if str(trial.status) != "COMPLETED" else "",
         })
@@ -103,7 +115,9 @@ def write_importance_plot(path: Path, rows: list[dict[str, Any]], ranges: list[h
         axis.set_ylabel(objective.name)
         axis.grid(alpha=0.3)
     axes[0][0].legend(loc="best")
-    figure.suptitle(f"{objective.name} ({objective.direction}imize) against the most important hyperparameters")
+    caveat = ", too few to trust the importances" if len(scored) < FEW_TRIALS else ""
+    figure.suptitle(f"{objective.name} ({objective.direction}imize) against the most important hyperparameters "
+                    f"({plural(len(scored), 'trial')}{caveat})")
     save_figure(figure, path)
     return ranking
 
@@ -112,7 +126,7 @@ def _trials_table(rows: list[dict[str, Any]], objective_name: str, names: list[s
     """One line per trial, best first: rank, status, score, best epoch (1-based) and the values tried."""
     header = ["rank", "trial", "status", objective_name, "best epoch", *names]
     cells = [
-        [rank, row["trial_id"], row["status"].lower(), significant(row["score"]),
+        [rank, row["trial"], row["status"].lower(), significant(row["score"]),
          significant(None if row["best_step"] is None else row["best_step"] + 1),
          *(significant(row["values"].get(name, "-")) for name in names)]
         for rank, row in enumerate(rows, start=1)
@@ -136,7 +150,7 @@ def render_tune_report(search, rows: list[dict[str, Any]], best: dict[str, Any] 
         lines += ["No trial completed, so there is no best trial; the reasons are below.", ""]
     else:
         lines += [
-            f"Best: trial {best['trial_id']}, {objective.name} = {best['score']:.4f}, with "
+            f"Best: trial {best['trial']}, {objective.name} = {best['score']:.4f}, with "
             + ", ".join(f"`{key}={value}`" for key, value in best["hyperparameters"].items()) + ".",
             "",
             f"Retrain with these values: `make recipe NAME={search.recipe.name} ARGS=\"from_tune={search.folder}\"`.",
@@ -146,13 +160,22 @@ def render_tune_report(search, rows: list[dict[str, Any]], best: dict[str, Any] 
     failed = [row for row in rows if row["status"] != "COMPLETED"]
     if failed:
         lines += ["", "## Trials that did not complete", ""]
-        lines += [f"- trial {row['trial_id']} ({row['status'].lower()}): {row['reason'] or 'no reason recorded'}"
+        lines += [f"- trial {row['trial']} ({row['status'].lower()}): {row['reason'] or 'no reason recorded'}"
                   for row in failed]
     if ranking:
+        completed = sum(row["score"] is not None for row in rows)
         lines += ["", "## Which ranges mattered", "",
-                  "Rank correlation of value and score (correlation ratio for choices), over completed trials:", ""]
+                  f"Rank correlation of value and score (correlation ratio for choices), over the "
+                  f"{plural(completed, 'completed trial')}:", ""]
         lines += [f"- `{name}`: {value:.2f}" for name, value in ranking.items()]
+        if completed < FEW_TRIALS:
+            lines += ["", f"These rest on {plural(completed, 'trial')} only: read them as rough. With 3 trials, a "
+                      "range that has no effect at all scores 1.00 one time in 3; raise max_trials for figures to "
+                      "trust."]
         lines += ["", "![score against the most important hyperparameters](importance.png)"]
-    lines += ["", "Files: `best.json` (best values and score), `keras_tuner/` (KerasTuner's project: one folder per "
-              "trial), `logs/` (TensorBoard, one run per trial; HParams tab).", ""]
+    lines += ["", "Trials are numbered from 1, as the console counts them; KerasTuner's folders count from 0 (trial 1 "
+              "is `keras_tuner/trial_0`, or `trial_00` when max_trials has two digits).", "",
+              "Files: `best.json` (best values and score), `keras_tuner/` (KerasTuner's project: one folder per "
+              "trial), `logs/` (TensorBoard, one run per trial; HParams tab, each row named recipe/search/trial).",
+              ""]
     return "\n".join(lines)

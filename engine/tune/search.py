@@ -25,7 +25,7 @@ from typing import Any
 
 import keras
 import keras_tuner
-import tensorflow as tf
+from tensorboard.plugins.hparams import api as hparams_api
 
 import data
 from common.files import write_json, write_text
@@ -37,9 +37,10 @@ from engine.recipe.resolve import collect_ranges, resolve
 from engine.recipe.schema import Recipe
 from engine.recipe.tuners import TUNERS
 from engine.recipe.validation import check_numbers
+from engine.report.tensorboard_logs import session_name, what_ran
 from engine.run.building import check_resolved, logged_metric_names
 from engine.run.plan import plan_recipe
-from engine.tune.report import render_tune_report, trial_rows, write_importance_plot
+from engine.tune.report import render_tune_report, trial_number, trial_rows, write_importance_plot
 
 # Short keys `make tune` accepts in ARGS, for the settings people change most.
 SHORTHANDS = {
@@ -124,6 +125,7 @@ class RecipeHyperModel(keras_tuner.HyperModel):
         # (executions_per_trial > 1) get the next seeds, so averaging them means something.
         self.builds: Counter[str] = Counter()
         self.seed_offset = 0
+        self.search_name = "tune"  # the search folder's name, set by plan_search
 
     def declare(self, hyperparameters: keras_tuner.HyperParameters) -> dict[str, Any]:
         """Register every range with KerasTuner (parents first) and return the active values."""
@@ -145,11 +147,27 @@ class RecipeHyperModel(keras_tuner.HyperModel):
 
     def fit(self, hyperparameters, model, *args, callbacks=None, epochs=None, **kwargs):
         resolved = self.resolved(hyperparameters)
+        callbacks = self.named_session(hyperparameters, callbacks or [])
         # The kind builds and fits the trial as a run of it would, on the trial's seed (a History, or the
         # objectives' values for a kind whose trial is not one model.fit).
         seeded = dataclasses.replace(resolved, seed=resolved.seed + self.seed_offset)
-        return kind_of(resolved).trial_fit(seeded, model, self.prepared, self.chosen, [*(callbacks or []), FailOnNaN()],
+        return kind_of(resolved).trial_fit(seeded, model, self.prepared, self.chosen, [*callbacks, FailOnNaN()],
                                            epochs or resolved.epochs, kwargs.get("initial_epoch", 0))
+
+    def named_session(self, hyperparameters: keras_tuner.HyperParameters, callbacks: list) -> list:
+        """The trial's callbacks with KerasTuner's HParams callback replaced by one whose session is named
+        `recipe/tune-<id>/trial N` (N from 1, as the console and report.md count) and holds the recipe, kind and
+        data columns beside the trial's active values. KerasTuner put the TensorBoard callback's log folder at
+        logs/<trial id>/execution<n>; the repeated executions of a trial share its name."""
+        board = next((callback for callback in callbacks if isinstance(callback, keras.callbacks.TensorBoard)), None)
+        if board is None:
+            return callbacks
+        log_dir = Path(board.log_dir)
+        values = {**what_ran(self.recipe.to_dict()), **hp.active_values(self.ranges, hyperparameters.values)}
+        values = {key: value for key, value in values.items() if isinstance(value, (bool, int, float, str))}
+        name = session_name(self.recipe.name, f"{self.search_name}/trial {trial_number(log_dir.parent.name)}")
+        return [*(callback for callback in callbacks if not isinstance(callback, hparams_api.KerasCallback)),
+                hparams_api.KerasCallback(str(log_dir), values, trial_id=name)]
 
 
 @dataclass
@@ -229,6 +247,7 @@ def plan_search(recipe: Recipe, runs_dir: str | Path, overwrite: bool = False, m
     plan = plan_recipe(recipe, check=_settings_check(recipe))
     objective = objective_for(plan.recipe.tuner.objective, plan.recipe)
     hypermodel = RecipeHyperModel(recipe, plan.prepared, plan.chosen)
+    hypermodel.search_name = f"tune-{tune_id(recipe)}"
     # One trial with the defaults is built now, so a bad model argument fails before any folder exists.
     hypermodel.build(keras_tuner.HyperParameters())
     folder = Path(runs_dir) / recipe.name / f"tune-{tune_id(recipe)}"
@@ -248,7 +267,6 @@ def run_search(search: Search, console=print) -> dict[str, Any] | None:
     logs.mkdir(parents=True, exist_ok=True)
     is_worker = os.environ.get("KERASTUNER_TUNER_ID", "chief") != "chief"
     if not is_worker:
-        _write_hparams_config(logs, search)
         console(f"{search.recipe.name}: {type(tuner).__name__} over {len(search.ranges)} range(s), "
                 f"objective {search.objective.name} ({search.objective.direction}); folder {folder}")
     started = time.perf_counter()
@@ -277,7 +295,8 @@ def run_search(search: Search, console=print) -> dict[str, Any] | None:
         "tuner": search.resolved.tuner.name,
         "objective": {"name": search.objective.name, "direction": search.objective.direction},
         "score": best_row["score"],
-        "trial_id": best_row["trial_id"],
+        "trial": best_row["trial"],  # counted from 1, as the console and report.md count
+        "trial_id": best_row["trial_id"],  # KerasTuner's: its folder is keras_tuner/trial_<trial_id>
         "hyperparameters": best_row["values"],
         "trials": trials,
         "search_seconds_this_session": seconds,
@@ -286,7 +305,7 @@ def run_search(search: Search, console=print) -> dict[str, Any] | None:
     plot = write_importance_plot(folder / "importance.png", rows, search.ranges, search.objective)
     write_text(folder / "report.md", render_tune_report(search, rows, best, plot, trials))
     console("")
-    console(f"Best trial {best_row['trial_id']}: {search.objective.name} {best_row['score']:.4f} with "
+    console(f"Best trial {best_row['trial']}: {search.objective.name} {best_row['score']:.4f} with "
             + ", ".join(f"{key}={value}" for key, value in best_row["values"].items()))
     console(f"{len(completed)} of {len(rows)} trials completed; {folder}/report.md and best.json written.")
     console(f"Retrain with the best values: make recipe NAME={search.recipe.name} ARGS=\"from_tune={folder}\"")
@@ -294,24 +313,6 @@ def run_search(search: Search, console=print) -> dict[str, Any] | None:
     if stopped:
         raise RuntimeError(f"The search stopped early: {stopped} The best of the completed trials was recorded.")
     return best
-
-
-def _write_hparams_config(logs: Path, search: Search) -> None:
-    """Declare the search's hyperparameters (with their real domains) and metrics at the top of logs/."""
-    from tensorboard.plugins.hparams import api as hparams_api
-
-    from engine.report.tensorboard_logs import domain
-
-    metrics = []
-    for name in logged_metric_names(search.resolved):
-        metrics.append(hparams_api.Metric(f"epoch_{name}", group="validation", display_name=f"validation {name}"))
-        metrics.append(hparams_api.Metric(f"epoch_{name}", group="train", display_name=f"train {name}"))
-    writer = tf.summary.create_file_writer(str(logs))
-    with writer.as_default():
-        hparams_api.hparams_config(
-            hparams=[hparams_api.HParam(range_.name, domain(range_)) for range_ in search.ranges], metrics=metrics
-        )
-    writer.close()
 
 
 def load_best(folder: str | Path, recipe: Recipe) -> dict[str, Any]:

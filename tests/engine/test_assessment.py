@@ -160,8 +160,8 @@ def test_compare_lists_runs_newest_first_with_settings_and_test_metrics(tmp_path
     lines = [line for line in result.stdout.splitlines() if line.startswith("| 2")]
     folders = sorted(path.name for path in (runs_dir / "iris_mlp").iterdir())
     assert [line.split(" | ")[0].strip("| ") for line in lines] == folders[::-1]
-    assert "| 2/2 |" in lines[0] and "| 1/1 |" in lines[1]
-    assert "test accuracy" in result.stdout and "learning_rate" in result.stdout
+    assert "| 2/2 epochs | epochs=2 |" in lines[0] and "| 1/1 epochs | epochs=1 |" in lines[1]
+    assert "test accuracy" in result.stdout and "| iris |" in lines[0]
     missing = run_cli("compare", "iris_mpl", "--runs-dir", str(runs_dir), runs_dir=runs_dir)
     assert missing.returncode == 2 and "Did you mean 'iris_mlp'" in missing.stderr
 
@@ -180,17 +180,18 @@ def test_compare_shows_a_reinforcement_runs_environment_steps_of_its_budget(tmp_
     runs_dir = tmp_path / "runs"
     folder = run_recipe(apply_overrides(load_recipe("cartpole_dqn"), tiny), runs_dir=runs_dir,
                         console=lambda line: None, verbose=0).folder
-    # A run stopped part way: env.json has no count yet, history.csv its finished episodes.
+    # A run stopped part way: env.json has no count nor progress yet, history.csv its finished episodes.
     stopped = shutil.copytree(folder, runs_dir / "cartpole_dqn" / "29991231-000000-stopped")
     env = read_json(stopped / "env.json")
-    del env["environment_steps"]
+    del env["environment_steps"], env["progress"]
     (stopped / "env.json").write_text(json.dumps({**env, "status": "interrupted"}))
     last_steps = int(pandas.read_csv(stopped / "history.csv")["steps"].iloc[-1])
     assert main(["compare", "cartpole_dqn", "--runs-dir", str(runs_dir)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert "| environment steps |" in lines[0] and "epochs" not in lines[0] and "test mean_return" in lines[0]
-    assert lines[2].startswith("| 29991231-000000-stopped | interrupted |") and f"| {last_steps}/300 |" in lines[2]
-    assert lines[3].startswith(f"| {folder.name} | complete | 300/300 |")
+    assert "| progress |" in lines[0] and "test mean_return" in lines[0]
+    assert lines[2].startswith("| 29991231-000000-stopped | interrupted | CartPole-v1 (environment) |")
+    assert f"| {last_steps}/300 environment steps |" in lines[2]
+    assert lines[3].startswith(f"| {folder.name} | complete | CartPole-v1 (environment) | 300/300 environment steps |")
 
 
 EXPLODING = '''

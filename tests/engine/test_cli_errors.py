@@ -144,7 +144,8 @@ BAD_INPUTS = {
     "search of a recipe with no ranges": (lambda d: ["tune", recipe_file(d)], "declares no hyperparameter ranges"),
     "retraining from a folder with no search": (
         lambda d: ["iris_mlp", f"from_tune={d}"], "`from_tune` must name a search folder holding best.json"),
-    "comparing a recipe with no runs": (lambda d: ["compare", "iris_mlp"], "No runs of 'iris_mlp'"),
+    "comparing a recipe that is neither in the catalog nor has runs": (
+        lambda d: ["compare", "iris_mpl"], "No recipe or runs named 'iris_mpl'"),
 }
 COMMANDS = ("recipe", "tune", "compare", "publish")
 

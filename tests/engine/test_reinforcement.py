@@ -18,7 +18,7 @@ from engine.errors import RecipeError
 from engine.learning.reinforcement import evaluation
 from engine.recipe.loading import load_recipe
 from engine.recipe.overrides import apply_overrides
-from engine.recipe.schema import Recipe
+from engine.recipe.schema import Recipe, check_kind_fields
 from engine.run.training import run_recipe
 from tests.conftest import ROOT, only_run_folder, read_json, run_cli
 
@@ -66,16 +66,19 @@ def test_bad_inputs_exit_2_and_write_nothing(override, message, tmp_path, capsys
     assert not runs_dir.exists()
 
 
-def test_a_recipe_mixing_the_fields_of_two_kinds_is_refused():
+def test_a_recipe_mixing_the_fields_of_two_kinds_is_refused(tmp_path, capsys):
     config = load_recipe("cartpole_dqn").to_dict()
     with pytest.raises(RecipeError, match="`data` has no place in a reinforcement recipe .* belongs to the "
                                           "supervised kind"):
-        Recipe.from_dict({**config, "data": {"source": "iris"}})
+        check_kind_fields(Recipe.from_dict({**config, "data": {"source": "iris"}}))
     supervised = load_recipe("iris_mlp").to_dict()
     with pytest.raises(RecipeError, match="`environment` has no place in a supervised recipe"):
-        Recipe.from_dict({**supervised, "environment": {"id": "CartPole-v1"}})
+        check_kind_fields(Recipe.from_dict({**supervised, "environment": {"id": "CartPole-v1"}}))
     with pytest.raises(RecipeError, match="missing the required field `agent`"):
-        Recipe.from_dict({**config, "agent": None})
+        check_kind_fields(Recipe.from_dict({**config, "agent": None}))
+    runs_dir = tmp_path / "runs"
+    assert main(["recipe", "cartpole_dqn", "data={\"source\": \"iris\"}", "--runs-dir", str(runs_dir)]) == 2
+    assert "`data` has no place in a reinforcement recipe" in capsys.readouterr().err and not runs_dir.exists()
 
 
 def test_seed_streams_are_apart():

@@ -6,7 +6,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from common.text import markdown_row, markdown_table, plural, significant
-from engine.report.compare import format_table
+from engine.report.compare import format_table, number
 from engine.report.diagnosis import Finding
 from engine.report.run_report import classification_report_markdown, render_report
 from engine.tune.report import render_tune_report
@@ -78,14 +78,20 @@ def test_report_md_has_its_sections_in_order_with_tables_from_one_helper():
     assert "Trained 1 of 5 epochs" in render_report(summary(epochs=5))
 
 
-def test_compare_writes_settings_and_test_metrics_to_four_significant_figures():
-    rows = [{"run": "20260102-000000", "status": "complete",
-             "settings": {"epochs": "2/2", "learning_rate": 0.000123456}, "test": {"accuracy": 0.987654}},
-            {"run": "20260101-000000", "status": "diverged", "settings": {"epochs": "1/1"}, "test": {}}]
+def test_compare_writes_every_number_one_way_settings_and_metrics_alike():
+    rows = [{"run": "20260102-000000", "status": "complete", "data": "iris", "progress": "2/2 epochs",
+             "changed": {"epochs": 2, "optimizer.learning_rate": 0.000123456, "model.args.activation": "relu"},
+             "test": {"accuracy": 0.987654, "mean_return": 12000.0}},
+            {"run": "20260101-000000", "status": "diverged", "data": "csv my.csv", "progress": "1/1 epochs",
+             "changed": {}, "test": {}}]
     assert format_table(rows).splitlines() == [
-        "| run | status | epochs | learning_rate | test accuracy |", "|---|---|---|---|---|",
-        "| 20260102-000000 | complete | 2/2 | 0.0001235 | 0.9877 |", "| 20260101-000000 | diverged | 1/1 |  |  |"]
-    assert format_table([]) == "No runs yet."
+        "| run | status | data | progress | settings changed from the recipe | test accuracy | test mean_return |",
+        "|---|---|---|---|---|---|---|",
+        '| 20260102-000000 | complete | iris | 2/2 epochs | epochs=2, optimizer.learning_rate=0.0001235, '
+        'model.args.activation="relu" | 0.9877 | 12,000 |',
+        "| 20260101-000000 | diverged | csv my.csv | 1/1 epochs | none |  |  |"]
+    assert [number(value) for value in (0.9, 188.66, 999.96, 20000, 1.2e-5, None)] == \
+        ["0.9", "188.7", "1,000", "20,000", "1.2e-05", ""]
 
 
 def test_tune_report_lists_trials_best_first_with_one_based_best_epochs():
@@ -93,14 +99,15 @@ def test_tune_report_lists_trials_best_first_with_one_based_best_epochs():
                              objective=SimpleNamespace(name="val_accuracy", direction="max"),
                              recipe=SimpleNamespace(name="pets"), folder="runs/x",
                              resolved=SimpleNamespace(tuner=SimpleNamespace(name="random")))
-    rows = [{"trial_id": "1", "status": "COMPLETED", "score": 0.912345, "best_step": 2,
+    rows = [{"trial_id": "1", "trial": 2, "status": "COMPLETED", "score": 0.912345, "best_step": 2,
              "values": {"width": 8, "learning_rate": 0.00123456}, "reason": ""},
-            {"trial_id": "0", "status": "FAILED", "score": None, "best_step": None, "values": {"width": 16},
+            {"trial_id": "0", "trial": 1, "status": "FAILED", "score": None, "best_step": None, "values": {"width": 16},
              "reason": "FailedTrialError: the loss became nan"}]
-    best = {"trial_id": "1", "score": 0.912345, "hyperparameters": {"width": 8, "learning_rate": 0.00123456}}
+    best = {"trial_id": "1", "trial": 2, "score": 0.912345,
+            "hyperparameters": {"width": 8, "learning_rate": 0.00123456}}
     report = render_tune_report(search, rows, best, None, {"COMPLETED": 1, "FAILED": 1})
     assert ("| rank | trial | status | val_accuracy | best epoch | width | learning_rate |\n"
             "|---|---|---|---|---|---|---|\n"
-            "| 1 | 1 | completed | 0.9123 | 3 | 8 | 0.001235 |\n"
-            "| 2 | 0 | failed |  |  | 16 | - |") in report
-    assert "- trial 0 (failed): FailedTrialError: the loss became nan" in report
+            "| 1 | 2 | completed | 0.9123 | 3 | 8 | 0.001235 |\n"
+            "| 2 | 1 | failed |  |  | 16 | - |") in report
+    assert "- trial 1 (failed): FailedTrialError: the loss became nan" in report and "Best: trial 2," in report

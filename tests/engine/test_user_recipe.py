@@ -57,7 +57,7 @@ def test_a_builder_argument_the_function_does_not_take_is_refused(tmp_path):
     assert not (tmp_path / "runs").exists()
 
 
-# The builder exactly as README.md's "Writing a recipe" shows it: no `output_activation`, no **kwargs.
+# A builder as the docs show one (docs/examples/own_builder.py): no `output_activation`, no **kwargs.
 README_BUILDER = textwrap.dedent('''
     """Iris with the README's builder."""
     import keras
@@ -83,8 +83,8 @@ README_BUILDER = textwrap.dedent('''
 
 
 def test_a_builder_written_as_the_readme_shows_trains(tmp_path):
-    readme = (ROOT / "README.md").read_text()
-    assert "def build(input_shape, num_classes):" in readme
+    documented = (ROOT / "docs" / "examples" / "own_builder.py").read_text()
+    assert "def build(input_shape, num_classes, units=16):" in documented
     recipe_path = tmp_path / "readme_builder.py"
     recipe_path.write_text(README_BUILDER)
     result = run_cli("recipe", str(recipe_path), runs_dir=tmp_path / "runs")

@@ -2,9 +2,10 @@
 
 A row says the episode's number, the environment steps taken when it ended (all environments
 together), its return and length, and what the agent reported at that moment (its last losses, its
-exploration rate or entropy). Rows are written to history.csv and to TensorBoard (`logs/train`) when the
-run backs up and when it ends, never in between: the backup is the commit point, so a resumed run
-continues after the last row written and no episode is counted twice.
+exploration rate or entropy). Rows are written to history.csv and to TensorBoard (`logs/train`, each figure as
+`episode_<name>_vs_environment_steps`, the axis in the tag) when the run backs up and when it ends, never in
+between: the backup is the commit point, so a resumed run continues after the last row written and no episode
+is counted twice.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ class EpisodeLog:
         if self._writer is None:
             self._writer = tf.summary.create_file_writer(str(self.folder / "logs" / "train"))
         for row in self.rows[self.written:]:
-            names = tuple(f"episode_{key}" for key in row if key not in ("episode", "steps"))
+            names = tuple(f"episode_{key}_vs_environment_steps" for key in row if key not in ("episode", "steps"))
             values = [value for key, value in row.items() if key not in ("episode", "steps")]
             write_scalars(self._writer, names, values, row["steps"])
         self._writer.flush()

@@ -10,6 +10,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from common.declared import field_docs
 from common.files import atomic_path, write_json, write_text
 from common.text import plural, timestamp
 from data import environments
@@ -21,7 +22,7 @@ from engine.recipe.keras_objects import build_optimizer
 from engine.recipe.schema import Recipe
 from engine.report import returns
 from engine.report.cost import peak_memory_bytes
-from engine.report.diagnosis import Finding
+from engine.report.diagnosis import Finding, say_unreached, unreached_findings
 from engine.report.reinforcement_report import render
 from engine.report.tensorboard_logs import write_pictures, write_run_summaries
 from engine.run.plan import Plan
@@ -95,6 +96,7 @@ def build(plan) -> None:
 def train(plan, folder: Path | None, resume, console, verbose: int) -> Trained:
     """The agent's loop inside its session; a resumed run continues from its last backup."""
     settings = agents.settings_for(plan.recipe.agent)
+    say_unreached(agents.unreached(plan.recipe.agent), console)
     agent = agents.make_agent(plan, settings)
     session = Session(plan, agent, folder, console, settings.validation_period, settings.validation_episodes)
     if resume is not None and session.restore(resume.folder):
@@ -132,8 +134,9 @@ def assess(plan, trained: Trained, folder: Path) -> Assessment:
     test = evaluation.summary(evaluation.run_episodes(agent.greedy, *arguments))
     baseline = evaluation.summary(evaluation.run_episodes(None, *arguments))
     rows, threshold = session.episodes.rows, plan.prepared.reward_threshold
-    findings = returns.diagnose([row["return"] for row in rows], test["mean_return"], baseline["mean_return"],
-                                threshold)
+    findings = [*unreached_findings(agents.unreached(recipe.agent)),
+                *returns.diagnose([row["return"] for row in rows], test["mean_return"], baseline["mean_return"],
+                                  threshold, agents.module_of(recipe.agent.algorithm).STEADIER)]
     cost = {"parameters": int(sum(model.count_params() for name, model in agent.networks().items()
                                   if name != "target")),
             "environment_steps": session.steps, "episodes": session.episodes.count,
@@ -177,7 +180,7 @@ def record(plan, trained: Trained, assessment: Assessment, folder: Path, env: di
     agent = plan.recipe.agent
     shown = {key: value for key, value in plan.hyperparameters.items() if key != "epochs"}
     shown.update(algorithm=agent.algorithm, total_steps=agent.total_steps, gamma=agent.gamma)
-    write_run_summaries(logs, folder.name, plan.recipe.to_dict(), shown, plan.ranges, [], test_scalars, steps)
+    write_run_summaries(logs, folder.name, plan.recipe.to_dict(), shown, test_scalars, steps)
     write_pictures(logs, assessment.pictures, {}, steps)
     for name, model in trained.extra["agent"].networks().items():
         if name != "target":
@@ -192,6 +195,7 @@ def record(plan, trained: Trained, assessment: Assessment, folder: Path, env: di
     env.update(status="complete", finished=timestamp(), train_seconds=trained.seconds, environment_steps=steps,
                episodes=assessment.cost["episodes"], parameters=assessment.cost["parameters"], output_layer=plan.output,
                environment=plan.prepared.to_dict())
+    env["progress"] = plan.kind.progress(plan.recipe.to_dict(), env, lambda: trained.log.rows)  # for make compare
     write_json(folder / "env.json", env)
     _print_summary(plan, trained, assessment, folder, console)
     return RunResult(folder, metrics, trained.seconds)
@@ -249,8 +253,17 @@ class Reinforcement(Learning):
             return agents.setting_defaults(config["agent"].get("algorithm"))
         return None
 
+    def docs(self, config: dict) -> dict[str, str]:
+        algorithm = (config.get("agent") or {}).get("algorithm")
+        if algorithm not in agents.ALGORITHMS:
+            return {}
+        return {f"agent.args.{key}": doc for key, doc in field_docs(agents.ALGORITHMS[algorithm][0].Settings).items()}
+
     def check(self, recipe: Recipe) -> None:
         check(recipe)
+
+    def unreached(self, plan: Plan) -> list[tuple[str, str]]:
+        return agents.unreached(plan.recipe.agent)
 
     def prepare(self, recipe: Recipe) -> environments.Description:
         return prepare(recipe)

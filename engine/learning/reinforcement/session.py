@@ -22,8 +22,8 @@ from engine.learning.reinforcement import checkpoint, evaluation
 from engine.learning.reinforcement.episodes import EpisodeLog, read_rows
 from engine.report.tensorboard_logs import write_scalars
 
-# Console lines during training: one every this many seconds at most.
-CONSOLE_PERIOD = 10.0
+# Console lines during training: one every this many seconds at most, besides one per validation.
+CONSOLE_PERIOD = 5.0
 
 
 class Session:
@@ -77,6 +77,9 @@ class Session:
         self.validations.append(entry)
         if self.best is None or entry["mean_return"] >= self.best["mean_return"]:
             self.best = {**entry, "weights": [np.array(value) for value in self.agent.policy_weights()]}
+        self.console(f"  step {self.steps:,}/{self.total_steps:,}: greedy validation mean return "
+                     f"{entry['mean_return']:.1f} over {len(returns)} episodes (best {self.best['mean_return']:.1f}, "
+                     f"{self.seconds:.0f} s)")
 
     def may_back_up(self, force: bool = False) -> None:
         """Back up when `backup_interval` seconds have passed since the last backup (the first comes at once)."""
@@ -116,8 +119,8 @@ class Session:
         if self._writer is None:
             self._writer = tf.summary.create_file_writer(str(self.folder / "logs" / "validation"))
         for entry in self.validations[self._written_validations:]:
-            write_scalars(self._writer, ("mean_return", "std_return"), [entry["mean_return"], entry["std_return"]],
-                          entry["steps"])
+            write_scalars(self._writer, ("mean_return_vs_environment_steps", "std_return_vs_environment_steps"),
+                          [entry["mean_return"], entry["std_return"]], entry["steps"])
         self._written_validations = len(self.validations)
         self._writer.flush()
 

@@ -3,9 +3,10 @@
 - `dqn`: a Q network, a replay buffer, a target network and an epsilon-greedy exploration schedule.
 - `ppo`: an on-policy actor-critic with a clipped objective and generalized advantage estimation.
 
-Each module offers `Settings` (its `agent.args`, every field with its default and reason), `build(plan,
-settings)` (the policy network, from the recipe's model) and its agent class, whose `learn(session)` is
-the algorithm's loop (engine.learning.reinforcement.session runs what is around it).
+Each module offers `Settings` (its `agent.args`, every field with its default and reason), `unreached(settings,
+total_steps)` (the phases a budget never reaches), `build(plan, settings)` (the policy network, from the
+recipe's model) and its agent class, whose `learn(session)` is the algorithm's loop
+(engine.learning.reinforcement.session runs what is around it).
 """
 
 from __future__ import annotations
@@ -43,6 +44,11 @@ def settings_for(agent) -> object:
             raise RecipeError(f"Unknown setting `agent.args.{key}` for {agent.algorithm}. {suggestion(key, known)} "
                               f"{agent.algorithm}'s settings: {', '.join(known)}.")
     return module.Settings(**agent.args)
+
+
+def unreached(agent) -> list[tuple[str, str]]:
+    """The phases of the algorithm that the budget `agent.total_steps` never reaches (Learning.unreached)."""
+    return module_of(agent.algorithm).unreached(settings_for(agent), agent.total_steps)
 
 
 def make_agent(plan, settings):

@@ -23,6 +23,9 @@ import tensorflow as tf
 from engine.learning.reinforcement.agents.base import Agent, network
 from engine.learning.reinforcement.replay import ReplayBuffer
 
+# A collapse's remedy (engine.report.returns): DQN steadies its updates by moving its target network less often.
+STEADIER = "update the target network less often (agent.args.target_update_period) or more gently (agent.args.tau)"
+
 
 @dataclass
 class Settings:
@@ -45,6 +48,22 @@ class Settings:
 def linear_schedule(start: float, end: float, duration: float, step: int) -> float:
     """From `start` at step 0 to `end` at `duration` steps, then `end`."""
     return end if duration <= 0 else max(end, start + (end - start) * step / duration)
+
+
+def unreached(settings: Settings, total_steps: int) -> list[tuple[str, str]]:
+    """What a budget of `total_steps` never reaches: the first gradient step, the first target network update."""
+    found = []
+    if settings.learning_starts >= total_steps:
+        found.append((f"DQN takes its first gradient step after agent.args.learning_starts="
+                      f"{settings.learning_starts:,} steps and the budget is agent.total_steps={total_steps:,}, so the "
+                      "Q network never learns",
+                      f"agent.total_steps above {settings.learning_starts:,}, or a lower agent.args.learning_starts"))
+    elif settings.target_update_period > total_steps:
+        found.append((f"the target network is first updated after agent.args.target_update_period="
+                      f"{settings.target_update_period:,} steps and the budget is agent.total_steps={total_steps:,}, "
+                      "so the Q network learns against a copy of its starting weights throughout",
+                      f"agent.args.target_update_period well below {total_steps:,} (the default is 1,000)"))
+    return found
 
 
 def build(plan, settings: Settings) -> keras.Model:

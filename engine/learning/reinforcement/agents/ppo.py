@@ -32,6 +32,10 @@ from engine.learning.reinforcement.agents.base import Agent, network
 ROLLOUT = ("observations", "actions", "log_probabilities", "values", "rewards", "dones")
 
 
+# A collapse's remedy (engine.report.returns): PPO steadies its updates by letting each move the policy less.
+STEADIER = "narrow the clip range (agent.args.clip_range) or take fewer passes per rollout (agent.args.update_epochs)"
+
+
 @dataclass
 class Settings:
     """PPO's own settings (`agent.args`); gamma, the budget, the network, optimizer and batch are the recipe's."""
@@ -47,6 +51,17 @@ class Settings:
     anneal: bool = True  # learning rate and clip range fall linearly to 0 over the budget
     validation_period: int = 10_000  # steps between greedy validations (0: none, the last network is kept)
     validation_episodes: int = 10  # greedy episodes per validation, on seeds apart from training's and test's
+
+
+def unreached(settings: Settings, total_steps: int) -> list[tuple[str, str]]:
+    """What a budget of `total_steps` never reaches: the first rollout, hence any update."""
+    rollout = settings.environments * settings.rollout_steps
+    if rollout <= total_steps:
+        return []
+    return [(f"one rollout takes agent.args.environments x agent.args.rollout_steps = {rollout:,} steps and the "
+             f"budget is agent.total_steps={total_steps:,}, so no rollout is collected and the policy never learns",
+             f"agent.total_steps of several rollouts ({10 * rollout:,} or more), or fewer environments or rollout "
+             "steps")]
 
 
 def build(plan, settings: Settings) -> keras.Model:
