@@ -45,7 +45,7 @@ def check_keras_version(version: str | None = None) -> str:
             f"Install keras>={CHECKED_KERAS_SERIES},<3.16 (the range pyproject.toml pins), or check "
             f"engine/multi_worker_compat.py against Keras {version} (keras/src/backend/tensorflow/trainer.py: "
             "_maybe_symbolic_build and reduce_per_replica), update CHECKED_KERAS_SERIES and run "
-            "tests/engine/test_multi_worker.py."
+            "tests/engine/distribute/test_multi_worker.py."
         )
     return version
 

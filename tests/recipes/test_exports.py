@@ -16,7 +16,7 @@ from engine.serve.export import FORMATS, TABLE_LIMITS
 pytest.importorskip("tf2onnx", reason="the `export` extra is not installed: pip install -e \".[export]\"")
 pytest.importorskip("ai_edge_litert", reason="the `export` extra is not installed: pip install -e \".[export]\"")
 
-# predict and export serve supervised models; the other kinds are refused by load_served (tests/engine/test_predict).
+# predict and export serve supervised models; other kinds are refused by load_served (tests/engine/serve/test_predict).
 EXPORTABLE = [name for name in catalog_names() if load_recipe(name).kind == "supervised"]
 # One epoch is enough: parity compares the artifact with make predict on the same weights, trained or not.
 SHORT = {"epochs": 1}

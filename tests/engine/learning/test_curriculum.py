@@ -33,7 +33,7 @@ def small_recipe(**changes) -> Recipe:
         metrics=["accuracy"],
         callbacks=[{"name": "EarlyStopping", "monitor": "val_loss", "patience": 3, "restore_best_weights": True}],
         batch_size=16, epochs=6, seed=3, name="blobs_curriculum",
-        curriculum={"difficulty": "tests.engine.test_curriculum:first_feature", "pacing": "linear",
+        curriculum={"difficulty": "tests.engine.learning.test_curriculum:first_feature", "pacing": "linear",
                     "start_fraction": 0.25, "full_at": 0.5})
     return apply_overrides(recipe, changes) if changes else recipe
 
@@ -152,7 +152,7 @@ BAD = [
                                                         in enumerate(BAD)])
 def test_bad_settings_exit_2_and_write_nothing(override, message, tmp_path, capsys):
     recipe_file = tmp_path / "blobs_curriculum.py"
-    recipe_file.write_text("from tests.engine.test_curriculum import small_recipe\n\nrecipe = small_recipe()\n"
+    recipe_file.write_text("from tests.engine.learning.test_curriculum import small_recipe\n\nrecipe = small_recipe()\n"
                            "recipe.name = None\n")
     runs_dir = tmp_path / "runs"
     assert main(["recipe", str(recipe_file), override, "--runs-dir", str(runs_dir)]) == 2
@@ -172,7 +172,7 @@ def test_a_difficulty_function_is_called_and_refused_before_anything_is_written(
         "import numpy as np\n\ndef too_few(features, targets):\n    return np.ones(3)\n\n"
         "def not_finite(features, targets):\n    return np.full(len(targets), np.nan)\n")
     recipe_file = tmp_path / "blobs_curriculum.py"
-    recipe_file.write_text("from tests.engine.test_curriculum import small_recipe\n\nrecipe = small_recipe()\n"
+    recipe_file.write_text("from tests.engine.learning.test_curriculum import small_recipe\n\nrecipe = small_recipe()\n"
                            "recipe.name = None\n")
     runs_dir = tmp_path / "runs"
     override = f"curriculum.difficulty={json.dumps(str(tmp_path / reference))}"
@@ -185,7 +185,7 @@ def test_a_difficulty_function_is_called_and_refused_before_anything_is_written(
 def test_make_tune_searches_the_pacing(tmp_path, capsys):
     recipe_file = tmp_path / "blobs_curriculum_tune.py"
     recipe_file.write_text(
-        "from engine import Tuner, hp\nfrom tests.engine.test_curriculum import small_recipe\n\n"
+        "from engine import Tuner, hp\nfrom tests.engine.learning.test_curriculum import small_recipe\n\n"
         "recipe = small_recipe(epochs=3)\nrecipe.name = None\n"
         "recipe.curriculum['pacing'] = hp.Choice('pacing', ['linear', 'step'], default='linear')\n"
         "recipe.tuner = Tuner(name='grid', objective='val_accuracy', max_trials=2)\n")

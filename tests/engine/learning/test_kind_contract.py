@@ -18,7 +18,7 @@ from engine.cli import main
 from engine.kinds import TECHNIQUES, every_kind, kind_of
 from engine.recipe.loading import catalog_names, load_recipe
 from tests.conftest import ROOT, only_run_folder, read_json, run_cli
-from tests.engine.test_resume import EPOCHS, SLOW_RECIPE, check_complete, check_killed, killed_after_backup
+from tests.engine.run.test_resume import EPOCHS, SLOW_RECIPE, check_complete, check_killed, killed_after_backup
 
 HALF_DATA = ROOT / "tests" / "kinds" / "half_data.py"
 RATE_RANGE = json.dumps({"hp": "Float", "name": "learning_rate", "min_value": 1e-3, "max_value": 1e-2, "log": True,

@@ -171,7 +171,7 @@ def test_grid_needs_steps_and_a_recipe_needs_ranges(tmp_path, capsys):
     assert not runs_dir.exists()
 
 
-CURRICULUM_WITH_A_RANGE = ("from engine import hp\nfrom tests.engine.test_curriculum import small_recipe\n\n"
+CURRICULUM_WITH_A_RANGE = ("from engine import hp\nfrom tests.engine.learning.test_curriculum import small_recipe\n\n"
                            "recipe = small_recipe()\nrecipe.name = None\n"
                            "recipe.curriculum['pacing'] = hp.Choice('pacing', ['linear', 'step'], default='linear')\n")
 

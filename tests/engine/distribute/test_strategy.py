@@ -28,7 +28,7 @@ def test_asking_for_absent_hardware_is_an_error_not_a_fallback():
 
 
 def test_several_workers_in_tf_config_mean_multi_worker(monkeypatch):
-    # Creating the strategy would wait for the other workers: tests/engine/test_multi_worker.py runs them.
+    # Creating the strategy would wait for the other workers: tests/engine/distribute/test_multi_worker.py runs them.
     monkeypatch.setenv("TF_CONFIG", '{"cluster": {"worker": ["127.0.0.1:1", "127.0.0.1:2"]}}')
     assert pick_name("auto") == "multi_worker"
     monkeypatch.setenv("TF_CONFIG", '{"cluster": {"worker": ["127.0.0.1:1"]}}')

@@ -19,7 +19,7 @@ from engine.errors import RecipeError
 from engine.run.publish import publish
 from zoo.pretrained import sha256_of
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def save_model_carrying_code(path: Path) -> None:

@@ -172,8 +172,8 @@ BAD = [
                                                         in enumerate(BAD)])
 def test_bad_settings_exit_2_and_write_nothing(override, message, tmp_path, capsys):
     recipe_file = tmp_path / "blobs_active.py"
-    recipe_file.write_text("from tests.engine.test_active_learning import small_recipe\n\nrecipe = small_recipe()\n"
-                           "recipe.name = None\n")
+    recipe_file.write_text("from tests.engine.learning.test_active_learning import small_recipe\n\n"
+                           "recipe = small_recipe()\nrecipe.name = None\n")
     runs_dir = tmp_path / "runs"
     code = main(["recipe", str(recipe_file), override, "--runs-dir", str(runs_dir)])
     assert code == 2
@@ -191,7 +191,7 @@ def test_active_learning_settings_are_json_and_the_kind_refuses_other_kinds():
 def test_make_tune_searches_the_query_strategy(tmp_path, capsys):
     recipe_file = tmp_path / "blobs_active_tune.py"
     recipe_file.write_text(
-        "from engine import Tuner, hp\nfrom tests.engine.test_active_learning import small_recipe\n\n"
+        "from engine import Tuner, hp\nfrom tests.engine.learning.test_active_learning import small_recipe\n\n"
         "recipe = small_recipe(**{'active_learning.budget': 11})\nrecipe.name = None\n"
         "recipe.active_learning['strategy'] = hp.Choice('strategy', ['margin', 'random'], default='margin')\n"
         "recipe.tuner = Tuner(name='grid', objective='val_accuracy', max_trials=2)\n")

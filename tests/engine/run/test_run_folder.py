@@ -133,7 +133,7 @@ def test_tensorboard_logs_hold_scalars_recipe_text_and_hparams(finished_run):
     assert values["learning_rate"].number_value == pytest.approx(2e-3)
     assert values["filters"].number_value == 32
     assert values["optimizer"].string_value == "adam"
-    # The row is named by recipe and run, and says what ran (tests/engine/test_runs_apart.py: across recipes).
+    # The row is named by recipe and run, and says what ran (tests/engine/report/test_runs_apart.py: across recipes).
     assert session.session_start_info.group_name == f"digits_cnn/{folder.name}"
     assert (values["recipe"].string_value, values["kind"].string_value, values["data"].string_value) == \
         ("digits_cnn", "supervised", "digits")
