@@ -103,6 +103,11 @@ class Learning:
         """{dotted key: what it means} for the settings it owns, as `make show` prints them."""
         return {}
 
+    def constraints(self) -> dict[str, Any]:
+        """{dotted key: accepted values} for the numbers and names it owns, in engine.recipe.validation's terms
+        (`Interval`, `Options`, ...): checked with every other value before anything is written."""
+        return {}
+
     def check(self, recipe) -> None:
         """Refuse, before the data is read, a setting this kind cannot use (engine.errors.RecipeError)."""
 

@@ -43,6 +43,7 @@ from engine.errors import RecipeError
 from engine.kinds import Recorded, Trained, technique_settings
 from engine.learning import supervised
 from engine.recipe.keras_objects import build_callbacks
+from engine.recipe.validation import POSITIVE_INT, Options
 from engine.report import label_efficiency
 from engine.report.cost import EpochTimer
 from engine.report.diagnosis import StopOnNaN
@@ -300,6 +301,10 @@ class ActiveLearning(supervised.Supervised):
     def docs(self, config: dict) -> dict[str, str]:
         return {f"active_learning.{key}": doc for key, doc in field_docs(Settings).items()}
 
+    def constraints(self) -> dict[str, Any]:
+        return {"active_learning.initial_per_class": POSITIVE_INT, "active_learning.query_size": POSITIVE_INT,
+                "active_learning.budget": POSITIVE_INT, "active_learning.strategy": Options(set(STRATEGIES))}
+
     def check(self, recipe) -> None:
         """Refuse, before any data is read, what active learning cannot wrap."""
         if recipe.kind not in self.wraps:
@@ -313,7 +318,7 @@ class ActiveLearning(supervised.Supervised):
         if isinstance(query_size, int) and isinstance(budget, int) and query_size > budget:
             raise RecipeError(f"`active_learning.query_size={settings.query_size}` asks for more labels in one round "
                               f"than the whole budget ({settings.budget}); lower query_size or raise budget.")
-        if settings.strategy not in STRATEGIES:  # also in the validation table; here for a recipe built in code
+        if settings.strategy not in STRATEGIES:  # the validation table has it too (constraints); a recipe in code
             raise RecipeError(f"`active_learning.strategy` must be one of {', '.join(map(repr, STRATEGIES))}. "
                               f"Received: {settings.strategy!r}.")
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from numbers import Integral, Real
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,7 @@ from engine.errors import RecipeError
 from engine.kinds import Recorded, Trained, technique_settings
 from engine.learning import supervised
 from engine.recipe.keras_objects import build_callbacks, build_loss
+from engine.recipe.validation import POSITIVE_INT, Interval, Options
 from engine.report import plots
 from engine.report.diagnosis import StopOnNaN
 from engine.run.building import build_model
@@ -299,6 +301,15 @@ class Curriculum(supervised.Supervised):
 
     def docs(self, config: dict) -> dict[str, str]:
         return {f"curriculum.{key}": doc for key, doc in field_docs(Settings).items()}
+
+    def constraints(self) -> dict[str, Any]:
+        fraction = Interval(Real, 0, 1, closed="right")
+        return {"curriculum.start_fraction": fraction, "curriculum.full_at": fraction,
+                "curriculum.end_fraction": fraction, "curriculum.pacing": Options(set(PACINGS)),
+                "curriculum.order": Options(set(ORDERS)),
+                # one fold would leave no teacher any data
+                "curriculum.folds": Interval(Integral, 2, None, closed="left"),
+                "curriculum.teacher_epochs": (POSITIVE_INT, None)}
 
     def check(self, recipe) -> None:
         """Refuse, before any data is read, what a curriculum cannot wrap or a difficulty it cannot read."""

@@ -14,6 +14,7 @@ how an override reaches it; `*` stands for any one key.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterator
 from numbers import Integral, Real
@@ -21,7 +22,7 @@ from typing import Any
 
 from common.references import is_reference
 from engine.errors import RecipeError
-from engine.kinds import kind_names
+from engine.kinds import every_kind, kind_names
 from engine.recipe import hp
 
 CLOSED = ("left", "right", "both", "neither")
@@ -265,43 +266,8 @@ CONSTRAINTS: dict[str, Any] = {
     # The second phase of a fine-tuning recipe.
     "fine_tune.epochs": POSITIVE_INT,
     "fine_tune.learning_rate": POSITIVE,
-    # Techniques around supervised training (engine.learning.active, engine.learning.curriculum).
-    "active_learning.initial_per_class": POSITIVE_INT,
-    "active_learning.query_size": POSITIVE_INT,
-    "active_learning.budget": POSITIVE_INT,
-    "active_learning.strategy": Options({"margin", "entropy", "least_confidence", "random"}),
-    "curriculum.start_fraction": Interval(Real, 0, 1, closed="right"),
-    "curriculum.full_at": Interval(Real, 0, 1, closed="right"),
-    "curriculum.end_fraction": Interval(Real, 0, 1, closed="right"),
-    "curriculum.pacing": Options({"linear", "step", "exponential"}),
-    "curriculum.order": Options({"curriculum", "random", "anti"}),
-    "curriculum.folds": Interval(Integral, 2, None, closed="left"),  # one fold would leave no teacher any data
-    "curriculum.teacher_epochs": (POSITIVE_INT, None),
+    # Each kind and technique states the ranges of the settings it owns (engine.kinds.Learning.constraints).
     "data.label_noise": FRACTION,
-    # A reinforcement recipe's agent (engine.learning.reinforcement.agents); a discount above 1 makes returns
-    # grow without bound, a negative one flips the sign of every later reward.
-    "agent.total_steps": POSITIVE_INT,
-    "agent.gamma": UNIT,
-    "agent.evaluation_episodes": POSITIVE_INT,
-    "agent.args.buffer_size": POSITIVE_INT,
-    "agent.args.learning_starts": NON_NEGATIVE_INT,
-    "agent.args.train_frequency": POSITIVE_INT,
-    "agent.args.gradient_steps": POSITIVE_INT,
-    "agent.args.target_update_period": POSITIVE_INT,
-    "agent.args.tau": Interval(Real, 0, 1, closed="right"),
-    "agent.args.exploration_initial": UNIT,
-    "agent.args.exploration_final": UNIT,
-    "agent.args.exploration_fraction": Interval(Real, 0, 1, closed="right"),
-    "agent.args.validation_period": NON_NEGATIVE_INT,
-    "agent.args.validation_episodes": POSITIVE_INT,
-    "agent.args.environments": POSITIVE_INT,
-    "agent.args.rollout_steps": POSITIVE_INT,
-    "agent.args.update_epochs": POSITIVE_INT,
-    "agent.args.gae_lambda": UNIT,
-    "agent.args.clip_range": POSITIVE,
-    "agent.args.entropy_coefficient": NON_NEGATIVE,
-    "agent.args.value_coefficient": NON_NEGATIVE,
-    "agent.args.max_grad_norm": (POSITIVE, None),
     # Search settings (`make tune`), and the KerasTuner arguments in `tuner.args`.
     "tuner.max_trials": POSITIVE_INT,
     "tuner.executions_per_trial": POSITIVE_INT,
@@ -355,10 +321,11 @@ def check_numbers(config: dict[str, Any]) -> None:
 def constraints_for(path: tuple[str, ...] | str) -> tuple[Constraint, ...] | None:
     """The constraints stated for a dotted key (a string or its parts), or None when it has none."""
     parts = tuple(path.split(".")) if isinstance(path, str) else path
-    found = _EXACT.get(parts)
+    exact, patterns = _compiled(tuple(kind.name for kind in every_kind()))
+    found = exact.get(parts)
     if found is not None:
         return found
-    for pattern, constraints in _PATTERNS:
+    for pattern, constraints in patterns:
         if len(pattern) == len(parts) and all(want in ("*", part) for want, part in zip(pattern, parts, strict=True)):
             return constraints
     return None
@@ -434,5 +401,18 @@ def _as_constraints(entry: Any) -> tuple[Constraint, ...]:
     return tuple(_Null() if item is None else item for item in entries)
 
 
-_EXACT = {tuple(key.split(".")): _as_constraints(entry) for key, entry in CONSTRAINTS.items() if "*" not in key}
-_PATTERNS = [(tuple(key.split(".")), _as_constraints(entry)) for key, entry in CONSTRAINTS.items() if "*" in key]
+def table() -> dict[str, Any]:
+    """The whole validation table: CONSTRAINTS plus the ranges each registered kind and technique states."""
+    owned: dict[str, Any] = {}
+    for kind in every_kind():
+        owned.update(kind.constraints())
+    return {**CONSTRAINTS, **owned}
+
+
+@functools.cache
+def _compiled(kinds: tuple[str, ...]) -> tuple[dict, list]:
+    """The table as exact keys and `*` patterns, for the kinds registered (a kind of one's own adds its own)."""
+    entries = table()
+    exact = {tuple(key.split(".")): _as_constraints(entry) for key, entry in entries.items() if "*" not in key}
+    patterns = [(tuple(key.split(".")), _as_constraints(entry)) for key, entry in entries.items() if "*" in key]
+    return exact, patterns

@@ -1,13 +1,13 @@
 """Every declared setting refuses a value outside its declared range, before anything is written.
 
-The bad values are generated from the validation table (engine.recipe.validation.CONSTRAINTS), not typed by
-hand: for each key, a value that none of its constraints accepts (below or above an interval, outside the
-options, text where a number belongs). Each is given on the command line to the first catalog recipe in which
-the key can be set (a DQN setting to a DQN agent, a curriculum setting to a curriculum recipe, ...), or with
-one override that writes the whole entry holding it (an optimizer, a loss or a learning-rate schedule of the
-class that takes the argument, a callback, an augmentation layer, a preprocessing step, a zoo model, a second
-phase, a tuner), and the run must exit with 2, print one paragraph naming the key, and write nothing. Every key
-gets a case, and a test says so.
+The bad values are generated from the validation table (engine.recipe.validation.table(): CONSTRAINTS and the
+ranges each kind states), not typed by hand: for each key, a value that none of its constraints accepts (below
+or above an interval, outside the options, text where a number belongs). Each is given on the command line to
+the first catalog recipe in which the key can be set (a DQN setting to a DQN agent, a curriculum setting to a
+curriculum recipe, ...), or with one override that writes the whole entry holding it (an optimizer, a loss or
+a learning-rate schedule of the class that takes the argument, a callback, an augmentation layer, a
+preprocessing step, a zoo model, a second phase, a tuner), and the run must exit with 2, print one paragraph
+naming the key, and write nothing. Every key gets a case, and a test says so.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from engine.cli import main
 from engine.errors import RecipeError
 from engine.recipe.loading import load_recipe
 from engine.recipe.overrides import apply_overrides
-from engine.recipe.validation import CONSTRAINTS, Interval, constraints_for
+from engine.recipe.validation import Interval, constraints_for, table
 
 # Recipes tried in turn as the host of a key: each kind and technique is among them.
 HOSTS = ("iris_mlp", "digits_cnn", "wine_mlp", "penguins_tabular", "digits59_finetune", "mnist1d_cnn",
@@ -122,7 +122,7 @@ def case_of(key: str) -> tuple[str, list[str]] | None:
     return (host, [f"{key}={json.dumps(value)}"]) if host else whole_entry(key, value)
 
 
-KEYS = sorted(key for key in CONSTRAINTS if "*" not in key)
+KEYS = sorted(key for key in table() if "*" not in key)
 CASES = {key: case_of(key) for key in KEYS}
 UNREACHABLE = sorted(key for key, case in CASES.items() if case is None)
 

@@ -21,13 +21,13 @@ from engine.recipe.keras_objects import callback_classes, optimizer_classes
 from engine.recipe.loading import catalog_names, load_recipe
 from engine.recipe.resolve import resolve
 from engine.recipe.validation import (
-    CONSTRAINTS,
     Interval,
     Options,
     Pair,
     check_numbers,
     constraints_for,
     describe,
+    table,
 )
 from tests.conftest import run_cli
 
@@ -254,5 +254,15 @@ def test_an_interval_refuses_a_malformed_declaration():
 
 
 def test_every_key_of_the_table_is_dotted_plain_words():
-    for key in CONSTRAINTS:
+    for key in table():
         assert all(part == "*" or part.replace("_", "").isalnum() for part in key.split(".")), key
+
+
+def test_each_kind_states_the_ranges_of_the_settings_it_owns():
+    from engine.kinds import every_kind
+
+    for kind in every_kind():
+        for key in kind.constraints():
+            assert constraints_for(key) is not None, f"{kind.name}: {key} is not in the validation table"
+    assert describe(constraints_for("active_learning.strategy")) == \
+        "one of 'entropy', 'least_confidence', 'margin', 'random'"
