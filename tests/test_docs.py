@@ -176,11 +176,19 @@ class Runs:
             return str(self.folder.parent / NEW_RECIPE[word])
         return str(self.folder.parent / word) if word in INPUT_FILES else word
 
+    def written(self, name: str) -> None:
+        """The recipe file a page's `make new` line writes, made first when a page runs it before that line."""
+        if not Path(self.resolve(name)).exists():
+            line = next(line for _, line in command_lines() if line.startswith("make new "))
+            assert self.call(engine_words(line)) == 0, f"{line!r} failed"
+
     def call(self, words: list[str]) -> int:
         """`python -m engine WORDS` in this process, on a tiny budget, into this runs folder."""
         from engine.cli import main
         from engine.recipe.loading import load_recipe
 
+        if words[0] == "recipe" and len(words) > 1 and words[1] in NEW_RECIPE:
+            self.written(words[1])
         words = [self.resolve(word) for word in words]
         command, rest, options = words[0], [], {}
         at = 1
