@@ -19,9 +19,6 @@ from engine.recipe.schema import Data, Model, Recipe, Tuner
 TABLE_FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 STARTERS = ("table", "images", "text")
 
-_EARLY_STOPPING = {"name": "EarlyStopping", "monitor": "val_loss", "patience": 10, "restore_best_weights": True}
-
-
 def is_starter(name: str) -> bool:
     return name in STARTERS
 
@@ -54,51 +51,47 @@ def _table(path: Path, target: str | None, name: str) -> Recipe:
         raise RecipeError("The table starter needs TARGET=, the column to predict (make recipe NAME=table "
                           f"DATA={path.name} TARGET=<column>).")
     regression = _is_regression(path, source, target)
-    return Recipe(
-        data=Data(source=source, args={"path": str(path), "target": target},
-                  preprocessing=[{"name": "feature_space", "impute": "median"},
-                                 *([{"name": "standardize_targets"}] if regression else [])]),
-        model=Model("mlp", args={"width": hp.Int("width", 16, 256, step=16, default=64),
-                                 "depth": hp.Int("depth", 1, 3, default=2),
-                                 "dropout": hp.Float("dropout", 0.0, 0.5, step=0.1, default=0.1)}),
-        loss="mse" if regression else "sparse_categorical_crossentropy",
-        optimizer={"name": "adam", "learning_rate": hp.Float("learning_rate", 1e-4, 1e-2, log=True, default=1e-3)},
-        metrics=["mae", "r2_score"] if regression else ["accuracy"],
-        callbacks=[dict(_EARLY_STOPPING)], batch_size=32, epochs=200, name=name,
-        description=f"An MLP on the table {path.name}, predicting its column {target!r} (the table starter).",
-        tuner=Tuner(name="bayesian"),
-    )
+    return _recipe(
+        Data(source=source, args={"path": str(path), "target": target},
+             preprocessing=[{"name": "feature_space", "impute": "median"},
+                            *([{"name": "standardize_targets"}] if regression else [])]),
+        Model("mlp", args={"width": hp.Int("width", 16, 256, step=16, default=64),
+                           "depth": hp.Int("depth", 1, 3, default=2),
+                           "dropout": hp.Float("dropout", 0.0, 0.5, step=0.1, default=0.1)}),
+        name, f"An MLP on the table {path.name}, predicting its column {target!r} (the table starter).",
+        epochs=200, regression=regression)
 
 
 def _images(path: Path, name: str) -> Recipe:
-    return Recipe(
-        data=Data(source="image_folder", args={"path": str(path), "image_size": [64, 64]},
-                  preprocessing=[{"name": "rescale", "scale": 1 / 255}],
-                  augmentation=[{"name": "random_flip", "mode": "horizontal"}]),
-        model=Model("small_cnn", args={"filters": hp.Int("filters", 16, 64, step=16, default=32),
-                                       "dropout": hp.Float("dropout", 0.0, 0.5, step=0.1, default=0.3)}),
-        loss="sparse_categorical_crossentropy",
-        optimizer={"name": "adam", "learning_rate": hp.Float("learning_rate", 1e-4, 1e-2, log=True, default=1e-3)},
-        metrics=["accuracy"], callbacks=[dict(_EARLY_STOPPING)], batch_size=32, epochs=50, name=name,
-        description=f"A small CNN on the images of {path.name}/, one class per sub-folder, resized to 64x64 "
-                    "(the images starter).",
-        tuner=Tuner(name="bayesian"),
-    )
+    return _recipe(
+        Data(source="image_folder", args={"path": str(path), "image_size": [64, 64]},
+             preprocessing=[{"name": "rescale", "scale": 1 / 255}],
+             augmentation=[{"name": "random_flip", "mode": "horizontal"}]),
+        Model("small_cnn", args={"filters": hp.Int("filters", 16, 64, step=16, default=32),
+                                 "dropout": hp.Float("dropout", 0.0, 0.5, step=0.1, default=0.3)}),
+        name, f"A small CNN on the images of {path.name}/, one class per sub-folder, resized to 64x64 "
+              "(the images starter).")
 
 
 def _text(path: Path, name: str) -> Recipe:
+    return _recipe(
+        Data(source="text_folder", args={"path": str(path)},
+             preprocessing=[{"name": "text_vectorize", "max_tokens": 20000, "output_mode": "tf_idf"}]),
+        Model("mlp", args={"width": hp.Int("width", 16, 256, step=16, default=64), "depth": 1,
+                           "dropout": hp.Float("dropout", 0.0, 0.7, step=0.1, default=0.5)}),
+        name, f"An MLP on TF-IDF vectors of the texts of {path.name}/, one class per sub-folder (the text starter).")
+
+
+def _recipe(data_spec: Data, model: Model, name: str, description: str, epochs: int = 50,
+            regression: bool = False) -> Recipe:
+    """What every starter shares: Adam with a tunable rate, early stopping on validation loss, a Bayesian search."""
     return Recipe(
-        data=Data(source="text_folder", args={"path": str(path)},
-                  preprocessing=[{"name": "text_vectorize", "max_tokens": 20000, "output_mode": "tf_idf"}]),
-        model=Model("mlp", args={"width": hp.Int("width", 16, 256, step=16, default=64), "depth": 1,
-                                 "dropout": hp.Float("dropout", 0.0, 0.7, step=0.1, default=0.5)}),
-        loss="sparse_categorical_crossentropy",
+        data=data_spec, model=model,
+        loss="mse" if regression else "sparse_categorical_crossentropy",
         optimizer={"name": "adam", "learning_rate": hp.Float("learning_rate", 1e-4, 1e-2, log=True, default=1e-3)},
-        metrics=["accuracy"], callbacks=[dict(_EARLY_STOPPING)], batch_size=32, epochs=50, name=name,
-        description=f"An MLP on TF-IDF vectors of the texts of {path.name}/, one class per sub-folder "
-                    "(the text starter).",
-        tuner=Tuner(name="bayesian"),
-    )
+        metrics=["mae", "r2_score"] if regression else ["accuracy"],
+        callbacks=[{"name": "EarlyStopping", "monitor": "val_loss", "patience": 10, "restore_best_weights": True}],
+        batch_size=32, epochs=epochs, name=name, description=description, tuner=Tuner(name="bayesian"))
 
 
 def _is_regression(path: Path, source: str, target: str) -> bool:
