@@ -266,8 +266,9 @@ def _show(name: str, overrides: list[str]) -> int:
 
 
 def _list() -> int:
-    import data
-    import zoo
+    """Recipes, zoo models and data sources, read without importing TensorFlow: a recipe module declares its
+    recipe with engine's light classes; models and sources are read from their registering decorators."""
+    from common.declared import registrations
     from engine.recipe.loading import catalog_names, load_recipe
 
     print("Recipes (make recipe NAME=...), each with its kind of learning:")
@@ -275,12 +276,12 @@ def _list() -> int:
         recipe = load_recipe(name)
         print(f"  {name:<24} {recipe.kind + ':':<14} {first_sentence(recipe.description)}")
     print("Zoo models (zoo.create / model=Model(name=...)):")
-    for name in zoo.list_models():
-        print(f"  {name:<24} {first_sentence(zoo.get_builder(name).__doc__ or '')}")
+    for model in sorted(registrations("zoo", "register_model"), key=lambda found: found.name):
+        print(f"  {model.name:<24} {first_sentence(model.doc)}")
     print("Data sources (data=Data(source=...)):")
-    for name in data.list_sources():
-        needs = {"files": " [your files]", "download": " [download]"}.get(data.sources.source_needs(name), "")
-        print(f"  {name:<24} {first_sentence(data.get_source(name).__doc__ or '')}{needs}")
+    for source in sorted(registrations("data", "register_source"), key=lambda found: found.name):
+        needs = {"files": " [your files]", "download": " [download]"}.get(source.options.get("needs"), "")
+        print(f"  {source.name:<24} {first_sentence(source.doc)}{needs}")
     return 0
 
 

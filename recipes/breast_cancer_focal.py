@@ -14,8 +14,6 @@ breast_cancer_focal`) test accuracy was 0.965 to 0.974 (mean 0.971), and `make t
 the worst less the margin of 0.02 at least.
 """
 
-from keras import ops
-
 from engine import Data, Model, Recipe, hp
 
 # How strongly confident, correct predictions are down-weighted; 0 gives plain cross-entropy.
@@ -26,6 +24,8 @@ EPSILON = 1e-7
 
 def binary_focal_loss(y_true, y_pred):
     """Mean over outputs of -(1 - p)^FOCUSING * log(p), p the predicted probability of the true class."""
+    from keras import ops  # here, not at the top: `make list` reads this file without loading Keras
+
     y_true = ops.cast(y_true, y_pred.dtype)
     y_pred = ops.clip(y_pred, EPSILON, 1.0 - EPSILON)
     true_class_probability = y_true * y_pred + (1.0 - y_true) * (1.0 - y_pred)
