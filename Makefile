@@ -112,7 +112,7 @@ test-portable: $(STAMP) $(EXPORT_STAMP)
 	  || exit 1; done
 
 # Every benchmark runs; the target fails at the end if any of them missed its goal.
-BENCHMARKS = catalog transfer pipeline overhead speed streaming rl active_learning curriculum serve cli
+BENCHMARKS = catalog transfer pipeline overhead speed sixteen streaming memory rl active_learning curriculum serve cli
 bench: $(STAMP)
 	@failed=""; for name in $(BENCHMARKS); do $(PY) -m benchmarks.$$name || failed="$$failed $$name"; done; \
 	if [ -n "$$failed" ]; then echo "make bench: goals missed by:$$failed"; exit 1; fi

@@ -17,8 +17,15 @@ own, timed from start to exit (import, data, training, evaluation and, for the e
 with the engine's fixed costs measured one by one. Both arms run TensorFlow's deterministic ops from
 the same seed, so their test metrics must agree.
 
-Exit status 1 when a steady-state ratio (engine / script) exceeds 1.05 or test metrics differ by more
-than 1e-6.
+The engine arm runs as a user gets it, with `speed="auto"` choosing its speed settings (its probe's seconds
+count in the end-to-end time); the script arm is what a user would write: float32, one step per execution.
+Where the engine chose the script's settings both run TensorFlow's deterministic ops from the same seed and
+their test metrics agree to the last digit; where it chose others, they may differ by no more than the
+recipe's seed spread (benchmarks/results/catalog.json: its test metric's max less min over seeds).
+
+Goals, per epoch, engine / script: at most 0.6 on a CPU with AVX-512 BF16 or AMX, 0.85 on one with AVX2
+alone (the CPU's goal is printed; a miss is reported, not failed). Exit status 1 when a steady-state ratio
+exceeds 1.02 anywhere or a test metric differs by more than the seed spread.
 """
 
 from __future__ import annotations
@@ -40,7 +47,8 @@ import keras
 from benchmarks import results_file
 from benchmarks.clock import BUILT, EngineClock, EpochClock
 from benchmarks.handwritten import SCRIPTS
-from benchmarks.machine import describe_cpu
+from benchmarks.machine import cpu_flags, describe_cpu
+from common.machine import BFLOAT16_FLAGS
 from common.text import markdown_table
 from engine.recipe.loading import load_recipe
 from engine.run.training import run_recipe
@@ -49,10 +57,29 @@ DEFAULT = tuple(SCRIPTS)
 REPETITIONS = 10
 MAX_REPETITIONS = 25
 MEASURED_SECONDS = 60.0
-LIMIT_RATIO = 1.05
-GOAL_RATIO = 1.02
+LIMIT_RATIO = 1.02  # never slower than the script by more than this, on any CPU
 END_TO_END_GOAL = 1.5
-METRIC_TOLERANCE = 1e-6
+CATALOG = Path(__file__).resolve().parent / "results" / "catalog.json"
+
+
+def cpu_goal() -> tuple[float | None, str]:
+    """The per-epoch ratio this CPU is held to, and why."""
+    flags = cpu_flags()
+    if any(flag in flags for flag in BFLOAT16_FLAGS):
+        return 0.6, "a CPU with AVX-512 BF16 or AMX"
+    if "avx2" in flags:
+        return 0.85, "a CPU with AVX2"
+    return None, "a CPU without AVX2: no goal but the limit"
+
+
+def seed_spread(name: str, metric: str) -> float:
+    """Max less min of the recipe's test metric over the catalog's seeds (0 where it has no entry)."""
+    try:
+        entry = json.loads(CATALOG.read_text())["recipes"][name]
+    except (OSError, ValueError, KeyError):
+        return 0.0
+    values = entry.get("scores", []) if entry.get("metric") == metric else []
+    return max(values) - min(values) if values else 0.0
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -133,7 +160,8 @@ def compare(name: str, epochs: int | None, runs: str) -> dict:
               for (theirs, _), (mine, _) in zip(script, engine, strict=True)]
     (script_periods, script_test), (engine_periods, engine_test) = script[-1], engine[-1]
     shared = sorted(set(script_test) & set(engine_test))
-    difference = max(abs(float(script_test[key]) - float(engine_test[key])) for key in shared)
+    difference = max(abs(float(script_test[key]) - float(engine_test[key])) for key in shared if key != "loss")
+    metric = next(key for key in shared if key != "loss")
     count = str(epochs)
     script_wall = timed_command([sys.executable, "-m", "benchmarks.handwritten", name, count])
     engine_wall = timed_command([sys.executable, "-m", "engine", "recipe", name, f"epochs={count}", "--runs-dir", runs])
@@ -141,8 +169,18 @@ def compare(name: str, epochs: int | None, runs: str) -> dict:
             "script": script_epoch, "engine": engine_epoch, "ratio": engine_epoch / script_epoch,
             "spread": (min(ratios), max(ratios)), "script_wall": script_wall, "engine_wall": engine_wall,
             "wall_ratio": engine_wall / script_wall, "difference": difference,
+            "tolerance": max(seed_spread(name, metric), 1e-6), "speed": engine_speed(runs, name),
             "metrics": {key: (float(script_test[key]), float(engine_test[key])) for key in shared},
             "fixed": fixed_costs(name, runs)}
+
+
+def engine_speed(runs: str, name: str) -> str:
+    """What speed="auto" chose in the engine's last run of `name`."""
+    folders = sorted(Path(runs).glob(f"{name}/*/env.json"), key=lambda path: path.stat().st_mtime)
+    if not folders:
+        return "?"
+    auto = json.loads(folders[-1].read_text()).get("speed", {}).get("auto", {})
+    return f"{auto.get('chosen', '?')} ({auto.get('chosen_by', '?')})"
 
 
 def print_tables(rows: list[dict]) -> list[dict]:
@@ -174,16 +212,18 @@ def main(arguments: list[str]) -> int:
     with tempfile.TemporaryDirectory() as runs:
         rows = [compare(name, options.epochs, runs) for name in options.recipes or DEFAULT]
     tables = print_tables(rows)
-    failed = [row["recipe"] for row in rows if row["ratio"] > LIMIT_RATIO or row["difference"] > METRIC_TOLERANCE]
-    lines = []
+    failed = [row["recipe"] for row in rows if row["ratio"] > LIMIT_RATIO or row["difference"] > row["tolerance"]]
+    goal, held = cpu_goal()
+    lines = [f"This CPU is held to a per-epoch ratio of {goal} ({held}); never above {LIMIT_RATIO} anywhere."
+             if goal else f"No per-epoch goal for {held}; never above {LIMIT_RATIO}."]
     for row in rows:
-        verdict = "goal met" if row["ratio"] <= GOAL_RATIO else ("within the limit" if row["ratio"] <= LIMIT_RATIO
-                                                                else "OVER the limit")
-        lines.append(f"{row['recipe']}: steady-state ratio {row['ratio']:.3f} ({verdict}: goal {GOAL_RATIO}, limit "
-                     f"{LIMIT_RATIO}; single repetitions {row['spread'][0]:.2f} to {row['spread'][1]:.2f}); "
-                     f"largest test-metric difference {row['difference']:.2e}; end to end "
-                     f"{row['wall_ratio']:.2f}x (goal {END_TO_END_GOAL}x).")
-        print(lines[-1])
+        verdict = "OVER the limit" if row["ratio"] > LIMIT_RATIO else \
+            ("this CPU's goal met" if goal and row["ratio"] <= goal else "within the limit, this CPU's goal missed")
+        lines.append(f"{row['recipe']}: steady-state ratio {row['ratio']:.3f} ({verdict}; single repetitions "
+                     f"{row['spread'][0]:.2f} to {row['spread'][1]:.2f}); speed=auto chose {row['speed']}; "
+                     f"largest test-metric difference {row['difference']:.2e} (allowed {row['tolerance']:.2e}); "
+                     f"end to end {row['wall_ratio']:.2f}x (goal {END_TO_END_GOAL}x).")
+    print("\n".join(lines))
     print(json.dumps({"failed": failed}))
     results_file.save("overhead", arguments, tables, lines, rows)
     return 1 if failed else 0

@@ -59,7 +59,9 @@ BENCHMARKS = (
     Benchmark("pipeline", "pipeline", "The input pipeline against training"),
     Benchmark("overhead", "overhead", "The engine against a hand-written script"),
     Benchmark("speed", "speed", "Speed settings"),
+    Benchmark("sixteen", "sixteen", "16-bit arithmetic against float32's seed spread"),
     Benchmark("streaming", "streaming", "Streaming data larger than memory"),
+    Benchmark("memory", "memory", "Peak memory of an images run, in memory and streamed"),
     Benchmark("serve", "serve", "Serving over HTTP under load"),
     Benchmark("cli", "cli", "Commands that train nothing"),
 )

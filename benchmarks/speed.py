@@ -2,8 +2,9 @@
 
     python -m benchmarks.speed [recipe] [--epochs N]      # in make bench; default digits_cnn, 15 epochs
 
-The recipe trains once per setting, in this process, one after the other: float32 as the recipe
-declares it (the baseline), then `precision=mixed_float16`, `precision=mixed_bfloat16`,
+The recipe trains once per setting, in this process, one after the other: float32 with one step per
+execution (`speed="off"`, the baseline), then the recipe as a user runs it (`speed="auto"`, what it chose
+beside it), `precision=mixed_float16`, `precision=mixed_bfloat16`,
 `jit_compile=true` and `steps_per_execution=8`. Steady-state seconds per epoch are the median period
 from one epoch's start to the next over epochs 2 to N (benchmarks.overhead's clock); each setting's
 ratio is against the baseline of the same run. Test accuracy shows what the setting costs in quality.
@@ -31,7 +32,8 @@ from engine.recipe.loading import load_recipe
 from engine.run.training import run_recipe
 
 SETTINGS = {
-    "float32 (baseline)": {},
+    "float32 (baseline)": {"speed": "off"},
+    "speed=auto (the default)": {},
     "precision=mixed_float16": {"precision": "mixed_float16"},
     "precision=mixed_bfloat16": {"precision": "mixed_bfloat16"},
     "jit_compile=true": {"jit_compile": True},
@@ -44,11 +46,17 @@ def measure(name: str, epochs: int, changes: dict, runs: str) -> dict:
     recipe = dataclasses.replace(recipe, epochs=epochs, callbacks=[EngineClock, *recipe.callbacks], **changes)
     result = run_recipe(recipe, runs_dir=runs, console=lambda line: None, verbose=0)
     used = json.loads((Path(result.folder) / "env.json").read_text())["speed"]
-    took = (used["precision"] == recipe.precision and used["dtype_policy"] == recipe.precision
+    asked = recipe.precision or used["precision"]  # unset: what speed="auto" chose, recorded beside it
+    took = (used["precision"] == asked and used["dtype_policy"] == asked
             and (recipe.jit_compile is not True or used["jit_compile"])
-            and used["steps_per_execution"] == recipe.steps_per_execution)
+            and used["steps_per_execution"] == (recipe.steps_per_execution or used["steps_per_execution"]))
     return {"seconds": steady(BUILT[-1].periods()), "test": result.metrics["test"], "used": used,
             "took_effect": took}
+
+
+def _chosen(used: dict) -> str:
+    auto = used.get("auto", {})
+    return f"{auto['chosen']} ({auto['chosen_by']})" if auto.get("mode") == "auto" and "chosen" in auto else ""
 
 
 def main(arguments: list[str]) -> int:
@@ -62,8 +70,8 @@ def main(arguments: list[str]) -> int:
     metric = next(key for key in rows["float32 (baseline)"]["test"] if key != "loss")
     print(f"CPU: {describe_cpu()}; recipe {options.recipe}, {options.epochs} epochs\n")
     cells = [[label, f"{row['seconds']:.4f}", f"{row['seconds'] / base:.2f}x", f"{row['test'][metric]:.4f}",
-              "yes" if row["took_effect"] else "NO"] for label, row in rows.items()]
-    header = ["setting", "s/epoch", "time vs float32", f"test {metric}", "took effect"]
+              "yes" if row["took_effect"] else "NO", _chosen(row["used"])] for label, row in rows.items()]
+    header = ["setting", "s/epoch", "time vs float32", f"test {metric}", "took effect", "speed=auto's choice"]
     print("\n".join(markdown_table(header, cells)))
     results_file.save("speed", arguments, [results_file.table(f"{options.recipe}, {options.epochs} epochs per setting",
                                                               header, cells)], figures=rows)

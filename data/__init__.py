@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -12,14 +12,15 @@ from data import files, generated, online, tables, tabular  # noqa: F401 - they 
 from data.augmentation import build_augmentation
 from data.errors import DataError
 from data.noise import symmetric_label_noise
-from data.preprocessing import build_step, list_steps, step_arguments
+from data.pipeline import aligned_rows
+from data.preprocessing import Pixels, Rescale, build_step, list_steps, step_arguments, whole_pixels
 from data.sources import CLASSIFICATION, REGRESSION, Dataset, get_source, list_sources, load, register_source
 from data.splits import split_indices, split_train_validation
 from data.streaming import Stream
 
 __all__ = [
-    "CLASSIFICATION", "REGRESSION", "DataError", "Dataset", "Prepared", "Stream", "build_augmentation", "get_source",
-    "list_sources", "list_steps", "load", "prepare", "register_source", "split_indices", "step_arguments",
+    "CLASSIFICATION", "REGRESSION", "DataError", "Dataset", "Pixels", "Prepared", "Stream", "build_augmentation",
+    "get_source", "list_sources", "list_steps", "load", "prepare", "register_source", "split_indices", "step_arguments",
 ]
 
 
@@ -27,11 +28,12 @@ __all__ = [
 class Prepared:
     """A source split into train / validation / test, preprocessed and ready for tf.data.
 
-    Each split is (features, targets). Features are an array, or a `Stream` read from files
-    when the source streams (`len()` and `shape` work on both); targets are always an array.
+    Each split is (features, targets). Features are an array, `Pixels` (an image folder's uint8 pixels,
+    read as float32), or a `Stream` read from files when the source streams (`len()` and `shape` work
+    on all three); targets are always an array.
     """
 
-    splits: dict[str, tuple[np.ndarray | Stream, np.ndarray]]
+    splits: dict[str, tuple[np.ndarray | Pixels | Stream, np.ndarray]]
     task: str
     input_shape: tuple[int, ...]
     num_classes: int
@@ -93,6 +95,9 @@ def prepare(
             f"Source {source!r} gave {len(dataset.features)} feature rows but {len(dataset.targets)} targets."
         )
     splits = _split(dataset, source, validation_split, test_split, stratify, seed, train_per_class)
+    raw_inputs = _raw_inputs(dataset)
+    # The splits hold every sample now: let the source's whole array go rather than keep a second copy.
+    dataset = replace(dataset, features=None)
     class_counts = _class_counts(dataset, splits, source)  # of the clean labels
     noisy = None
     if label_noise:  # the training split only: validation and test keep their clean labels
@@ -120,7 +125,7 @@ def prepare(
         test_from="source" if dataset.test is not None else "split",
         feature_space=next((step.feature_space for step in steps if getattr(step, "feature_space", None)), None),
         fitted_steps=steps,
-        raw_inputs=_raw_inputs(dataset),
+        raw_inputs=raw_inputs,
         noisy=noisy,
     )
 
@@ -178,7 +183,10 @@ def _preprocess(splits: dict[str, tuple], steps: list, task: str) -> dict[str, t
     streamed = isinstance(splits["train"][0], Stream)
     for step in steps:
         if not step.takes_tables:
-            splits = {name: (_numeric(features), targets) for name, (features, targets) in splits.items()}
+            # Pixels stay bytes through a rescale; any other step computes on them as float32, as before.
+            keep = isinstance(step, Rescale)
+            splits = {name: (_numeric(features, keep_pixels=keep), targets)
+                      for name, (features, targets) in splits.items()}
         if streamed:
             step.fit_stream(*splits["train"], task)
             splits = {name: step.transform_stream(*part) for name, part in splits.items()}
@@ -192,15 +200,24 @@ def _preprocess(splits: dict[str, tuple], steps: list, task: str) -> dict[str, t
 
 
 def _take(features, index: np.ndarray):
-    if isinstance(features, Stream):
+    if isinstance(features, (Stream, Pixels)):
         return features.take(index)
-    return features.iloc[index].reset_index(drop=True) if isinstance(features, pandas.DataFrame) else features[index]
+    if isinstance(features, pandas.DataFrame):
+        return features.iloc[index].reset_index(drop=True)
+    if isinstance(features, np.ndarray) and features.dtype.kind in "iuf":
+        return aligned_rows(features, index)  # which the training pipeline shares instead of copying
+    return features[index]
 
 
-def _numeric(features):
-    """Features as a float array; a table must hold only numbers by now, or be encoded first."""
+def _numeric(features, keep_pixels: bool = True):
+    """Features as a float array; a table must hold only numbers by now, or be encoded first. Pixels held as
+    uint8 stay so (`Pixels`, read as float32) unless `keep_pixels` is false."""
     if isinstance(features, Stream):
         return _numeric_stream(features)
+    if whole_pixels(features):
+        if not keep_pixels:
+            return np.asarray(features, dtype="float32")
+        return features if isinstance(features, Pixels) else Pixels(features)
     if not isinstance(features, pandas.DataFrame):
         return features
     text = [str(column) for column in features.columns if features[column].dtype.kind not in "iufb"]
@@ -245,6 +262,11 @@ def _check_finite(features: np.ndarray | Stream, split: str) -> None:
                 "{'name': 'feature_space', 'impute': 'mean'} or {'name': 'impute', 'strategy': 'mean'} to "
                 "data.preprocessing, or clean the data."
             )
+        return
+    if isinstance(features, Pixels):
+        if not np.isfinite([features.scale, features.offset]).all():
+            raise DataError(f"The {split} split's pixels are rescaled by {features.scale!r} + {features.offset!r}; "
+                            "give the rescale step a finite scale and offset.")
         return
     if features.dtype.kind != "f":
         return

@@ -159,22 +159,51 @@ def _wants_stream(stream, cache, path, test_path, formats: tuple) -> bool:
 
 
 def image_decoder(size: tuple, color_mode: str):
-    """Path to pixels as keras.utils.image_dataset_from_directory reads them: decoded, resized bilinearly, float32."""
+    """Path to uint8 pixels, read as keras.utils.image_dataset_from_directory reads them (decoded, resized
+    bilinearly), then rounded to whole numbers.
+
+    An image already `size` comes out exactly as stored (a bilinear resize to its own size changes
+    no value). One resized gets fractional values, which are rounded to the nearest whole number
+    (halves to even): each pixel moves by at most half a level (0.5/255 of the range after a 1/255
+    rescale), as when the image is saved at that size. So an image costs a byte a value, not four,
+    in memory and in a stream's cache, and training, streaming and prediction read the same pixels.
+    """
     channels = CHANNELS[color_mode]
 
     def decode(path):
         image = tf.io.decode_image(tf.io.read_file(path), channels=channels, expand_animations=False)
-        image = tf.image.resize(image, size, method="bilinear")
+        resized = tf.image.resize(image, size, method="bilinear")
+        image = tf.cast(tf.clip_by_value(tf.round(resized), 0.0, 255.0), tf.uint8)
         image.set_shape((*size, channels))
         return image
 
     return decode
 
 
+def _read_images(path, argument: str, size: tuple, color_mode: str, class_names: list | None = None):
+    """(uint8 pixels, labels, class names) of an image folder, decoded in parallel into one aligned array
+    (which the training pipeline shares without a copy): no per-image list, no float32 copy."""
+    from data.pipeline import aligned_empty
+
+    paths, labels, names = list_folder(path, argument, IMAGE_FORMATS, class_names)
+    pixels = aligned_empty((len(paths), *size, CHANNELS[color_mode]), "uint8")
+    decoded = tf.data.Dataset.from_tensor_slices(paths).map(
+        image_decoder(size, color_mode), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).batch(256)
+    start = 0
+    try:
+        for batch in decoded.as_numpy_iterator():
+            pixels[start:start + len(batch)] = batch
+            start += len(batch)
+    except tf.errors.OpError as error:
+        raise DataError(f"An image under {str(path)!r} could not be decoded: {error.message}") from None
+    return pixels, labels, names
+
+
 @register_source("image_folder", needs="files")
 def image_folder(path: str = "", image_size: list | None = None, color_mode: str = "rgb",
                  test_path: str | None = None, stream: str | bool | None = None, cache: str = "auto") -> Dataset:
-    """Images in one sub-folder per class (keras.utils.image_dataset_from_directory), pixel values 0-255.
+    """Images in one sub-folder per class (read as keras.utils.image_dataset_from_directory reads them), uint8
+    pixel values 0-255 (see `image_decoder`), which the training pipeline turns into float32 batch by batch.
 
     `image_size` [height, width] resizes every image (default [64, 64]); `color_mode` is
     "rgb", "grayscale" or "rgba"; `test_path` is an optional folder laid out the same way.
@@ -195,15 +224,10 @@ def image_folder(path: str = "", image_size: list | None = None, color_mode: str
                                                              names)[:2]
         return Dataset(features=features, targets=targets, task=CLASSIFICATION, class_names=names, test=test,
                        description=f"images from {path} (streamed)")
-    options = {"image_size": size, "color_mode": color_mode}
-    features, targets, names = _read_folder(keras.utils.image_dataset_from_directory, path, "path", **options)
-    test = None
-    if test_path is not None:
-        test_features, test_targets, _ = _read_folder(keras.utils.image_dataset_from_directory, test_path,
-                                                      "test_path", class_names=names, **options)
-        test = (test_features.astype("float32"), test_targets)
-    return Dataset(features=features.astype("float32"), targets=targets, task=CLASSIFICATION, class_names=names,
-                   test=test, description=f"images from {path}")
+    features, targets, names = _read_images(path, "path", size, color_mode)
+    test = None if test_path is None else _read_images(test_path, "test_path", size, color_mode, names)[:2]
+    return Dataset(features=features, targets=targets, task=CLASSIFICATION, class_names=names, test=test,
+                   description=f"images from {path}")
 
 
 @register_source("text_folder", needs="files")

@@ -116,14 +116,91 @@ def build_step(config: Any) -> Step:
         raise DataError(f"Preprocessing step {name!r} was given arguments it does not take: {error}") from None
 
 
+class Pixels:
+    """Whole-number pixels (uint8) held as they are, read as float32 `pixels * scale + offset`.
+
+    An image split in memory keeps its pixels at a byte each, a quarter of their float32 size; the
+    training pipeline (`data.pipeline.make_dataset`) turns them into float32 a batch at a time, and
+    whatever reads the split otherwise gets float32 values: `features[index]` the rows at `index`,
+    `np.asarray(features)` every row (a float32 copy of the whole split, made then). `len()`, `shape`
+    and `dtype` (float32) are an array's. The arithmetic is the `rescale` step's on float32 arrays
+    (x * float32(scale) + float32(offset)), so the values are those an eager step would give.
+    """
+
+    def __init__(self, pixels: np.ndarray, scale: float = 1.0, offset: float = 0.0):
+        self.pixels, self.scale, self.offset = pixels, float(scale), float(offset)
+
+    def __len__(self) -> int:
+        return len(self.pixels)
+
+    def __repr__(self) -> str:
+        return f"Pixels({list(self.shape)} uint8 read as float32 x * {self.scale!r} + {self.offset!r})"
+
+    @property
+    def shape(self) -> tuple:
+        return self.pixels.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.pixels.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        return np.dtype("float32")
+
+    def _read(self, pixels: np.ndarray) -> np.ndarray:
+        values = pixels.astype("float32")
+        if self.scale != 1.0:
+            values *= np.float32(self.scale)
+        if self.offset != 0.0:
+            values += np.float32(self.offset)
+        return values
+
+    def __getitem__(self, index) -> np.ndarray:
+        return self._read(self.pixels[index])
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        values = self._read(self.pixels)
+        return values if dtype is None else values.astype(dtype, copy=False)
+
+    def reshape(self, *shape) -> np.ndarray:
+        return np.asarray(self).reshape(*shape)
+
+    def astype(self, dtype, copy: bool = True) -> np.ndarray:
+        return np.asarray(self).astype(dtype, copy=False)
+
+    def take(self, index: np.ndarray) -> Pixels:
+        """The samples at `index`, still whole-number pixels."""
+        from data.pipeline import aligned_rows
+
+        return Pixels(aligned_rows(self.pixels, index), self.scale, self.offset)
+
+    def rescaled(self, scale: float, offset: float) -> Pixels | np.ndarray:
+        """These pixels rescaled: still held as bytes when nothing has scaled them yet, else as float32."""
+        if self.scale == 1.0 and self.offset == 0.0:
+            return Pixels(self.pixels, scale, offset)
+        return (np.asarray(self) * scale + offset).astype("float32")
+
+
+def whole_pixels(features) -> bool:
+    """Whether `features` are uint8 pixels held in memory (an image folder's)."""
+    return isinstance(features, Pixels) or (isinstance(features, np.ndarray) and features.dtype == np.uint8)
+
+
 @register_step("rescale")
 class Rescale(Step):
-    """features * scale + offset, e.g. scale=1/16 for pixel values 0-16."""
+    """features * scale + offset, e.g. scale=1/16 for pixel values 0-16.
+
+    Pixels held as uint8 stay so (`Pixels`): the training pipeline rescales them a batch at a time.
+    """
 
     def __init__(self, scale: float = 1.0, offset: float = 0.0):
         self.scale, self.offset = float(scale), float(offset)
 
     def transform(self, features, targets):
+        if whole_pixels(features):
+            pixels = features if isinstance(features, Pixels) else Pixels(features)
+            return pixels.rescaled(self.scale, self.offset), targets
         return (features * self.scale + self.offset).astype("float32"), targets
 
     def fit_stream(self, stream, targets, task):

@@ -221,11 +221,13 @@ class Stream:
             sample = transform(sample)
         return sample
 
-    def dataset(self) -> tf.data.Dataset:
-        """Every sample's features, read and decoded in parallel, in the split's order."""
+    def dataset(self, transformed: bool = True) -> tf.data.Dataset:
+        """Every sample's features, read and decoded in parallel, in the split's order (without the steps'
+        transforms when not `transformed`: files as decoded)."""
         if self.reader.keyed:
             keys = tf.data.Dataset.from_tensor_slices(self.keys)
-            return keys.map(lambda key: self._apply(self.reader.decode(key)), num_parallel_calls=tf.data.AUTOTUNE,
+            apply = self._apply if transformed else (lambda sample: sample)
+            return keys.map(lambda key: apply(self.reader.decode(key)), num_parallel_calls=tf.data.AUTOTUNE,
                             deterministic=True)
         rows = self.reader.dataset(self.keys)
         if not self.transforms:
@@ -256,11 +258,15 @@ class Stream:
         spec = None if self.is_raw_table() else self.element_spec
         return spec.dtype if isinstance(spec, tf.TensorSpec) else None
 
+    def caches_pixels(self) -> bool:
+        """Whether the files decode to uint8 pixels, which a cache keeps as they are (steps applied after it)."""
+        return self.reader.keyed and self.dataset(transformed=False).element_spec.dtype == tf.uint8
+
     def sample_bytes(self) -> float:
-        """Estimated bytes of one decoded sample (text: its file's average size)."""
+        """Estimated bytes of one decoded sample as a cache holds it (text: its file's average size)."""
         if self.is_raw_table():
             return 8.0 * len(self.reader.dtypes)
-        spec = self.element_spec
+        spec = self.dataset(transformed=False).element_spec if self.caches_pixels() else self.element_spec
         specs = list(spec.values()) if isinstance(spec, dict) else [spec]
         total = 0.0
         for part in specs:
@@ -344,13 +350,19 @@ class Stream:
                 pairs = pairs.shuffle(len(self), seed=seed, reshuffle_each_iteration=True)
             return pairs.map(lambda key, target: (self._apply(self.reader.decode(key)), target),
                              num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-        pairs = tf.data.Dataset.zip(self.dataset(), labels)
+        # Pixels are cached as decoded (a byte a value) and the steps' transforms (a rescale, say) applied
+        # after the cache: a cached split of images costs a quarter of its float32 size.
+        later = self.transforms and cache is not None and self.caches_pixels()
+        pairs = tf.data.Dataset.zip(self.dataset(transformed=not later), labels)
         if cache is not None:
             pairs = pairs.cache(cache)
         if shuffle:
             room = int(SHUFFLE_BYTES // (self.sample_bytes() + ELEMENT_BYTES))
             buffer = len(self) if cache == "" else max(1, min(len(self), room))
             pairs = pairs.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
+        if later:
+            pairs = pairs.map(lambda sample, target: (self._apply(sample), target),
+                              num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
         return pairs
 
 

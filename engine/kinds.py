@@ -126,6 +126,12 @@ class Learning:
         """What stands for the data (data.Prepared, or an environment's description); becomes plan.prepared."""
         raise NotImplementedError(f"the {self.name} kind does not say how it prepares its data")
 
+    def speed_probe(self, plan) -> tuple[int | None, Callable | None]:
+        """How many training steps the run will take, and a function that times one recipe's speed settings on
+        the real model and batches (engine.run.auto_speed); (None, None) where training is not batches of
+        `model.fit`, and the speed settings are left as the recipe gives them."""
+        return None, None
+
     def build(self, plan) -> None:
         """Set plan.model (compiled under plan.chosen's strategy), plan.output and plan.callbacks."""
         raise NotImplementedError(f"the {self.name} kind does not say how it builds its model")

@@ -7,7 +7,8 @@ A recipe declares `active_learning={"initial_per_class": 2, "query_size": 10, "b
 1. the oracle gives `initial_per_class` labelled samples of each class (the class-balanced seed set a
    labeller is asked for first);
 2. a fresh model (the same initial weights every round: the recipe's seed) trains on the labelled
-   samples with the recipe's optimizer, epochs and callbacks (early stopping on the validation split);
+   samples with the recipe's optimizer, epochs and callbacks (early stopping on the validation split),
+   through supervised learning's fit (`Supervised.fit`, with the labelled samples as its training split);
 3. it is evaluated on validation and test, which never change and never enter the pool;
 4. it scores every unlabelled sample, the `query_size` most uncertain are chosen (`random`: a seeded
    random choice, the control), the oracle labels exactly those, and the loop returns to 2 until
@@ -46,7 +47,6 @@ from engine.recipe.keras_objects import build_callbacks
 from engine.recipe.validation import POSITIVE_INT, Options
 from engine.report import label_efficiency
 from engine.report.cost import EpochTimer
-from engine.report.diagnosis import StopOnNaN
 from engine.report.tensorboard_logs import write_scalars
 from engine.run.building import build_model
 from engine.run.plan import Plan
@@ -156,25 +156,23 @@ class Round:
     log: EpochLog
     callbacks: list
     metrics: dict[str, dict[str, float]]
+    stopped_by: str = ""  # as Trained.stopped_by: empty when every epoch ran
+    restored_best: bool = False
 
 
 def train_round(plan: Plan, features: np.ndarray, targets: np.ndarray, timer: EpochTimer) -> Round:
-    """A fresh model (the recipe's seed: the same initial weights every round) trained on the labelled samples."""
-    recipe, prepared = plan.recipe, plan.prepared
+    """A fresh model (the recipe's seed: the same initial weights every round) trained on the labelled samples by
+    the kind's fit (engine.learning.supervised), the labelled samples its training split; `timer` gets the epochs'
+    times of every round."""
+    recipe = plan.recipe
     keras.utils.set_random_seed(recipe.seed)
-    model, plan.output = build_model(recipe, prepared, plan.chosen.strategy)
-    callbacks, log = build_callbacks(recipe.callbacks), EpochLog(None)
-    train = data.pipeline.make_dataset(features, targets, plan.global_batch, shuffle=True, seed=recipe.seed,
-                                       augment=prepared.augmentation)
-    # Held-out batches as large as evaluation likes: the numbers do not depend on them, the time per epoch does.
-    held_out = {split: data.pipeline.make_dataset(*prepared.splits[split], max(plan.global_batch, EVALUATION_BATCH),
-                                                  shuffle=False, seed=recipe.seed) for split in ("validation", "test")}
-    model.fit(train, validation_data=held_out["validation"], epochs=recipe.epochs, shuffle=False, verbose=0,
-              callbacks=[*callbacks, StopOnNaN(), timer, log])
-    metrics = {split: {name: float(value) for name, value in model.evaluate(dataset, return_dict=True,
-                                                                            verbose=0).items()}
-               for split, dataset in held_out.items()}
-    return Round(model, log, callbacks, metrics)
+    model, plan.output = build_model(recipe, plan.prepared, plan.chosen.strategy)
+    labelled = dataclasses.replace(plan.prepared, splits={**plan.prepared.splits, "train": (features, targets)})
+    callbacks = [*build_callbacks(recipe.callbacks), *plan.kind.callbacks(recipe, model, labelled)]
+    trained = plan.kind.fit(dataclasses.replace(plan, prepared=labelled, model=model, callbacks=callbacks))
+    timer.seconds += trained.timer.seconds
+    metrics = {split: trained.metrics[split] for split in ("validation", "test")}  # rounds.csv's column order
+    return Round(model, trained.log, callbacks, metrics, trained.stopped_by, trained.restored_best)
 
 
 @dataclass
@@ -348,18 +346,28 @@ class ActiveLearning(supervised.Supervised):
                 f"budget leaves after the seed set ({settings.budget} - {start} = {settings.budget - start}); lower "
                 "query_size or raise budget.")
 
+    def speed_probe(self, plan: Plan):
+        # Each round trains a fresh model on the labelled part of the pool, a few batches an epoch: how many steps
+        # the run takes depends on when early stopping ends each round, so no probe can be weighed against it.
+        return None, super().speed_probe(plan)[1]
+
     def train(self, plan: Plan, folder: Path | None, resume: Resume | None, console, verbose: int) -> Trained:
         """The whole loop; the run keeps the last round's model, callbacks, epochs and metrics."""
         started, timer = time.perf_counter(), EpochTimer()
         oracle = Oracle(plan.prepared.splits["train"][1])
         last, pool = run_loop(plan, oracle, folder, resume, console, timer)
         plan.model, plan.callbacks = last.model, last.callbacks
-        stopped = next((callback for callback in last.callbacks if getattr(callback, "stopped_epoch", 0)), None)
-        stopped_by = f"stopped early by {type(stopped).__name__} after epoch {stopped.stopped_epoch + 1}" \
-            if stopped is not None else ""
-        restored_best = bool(stopped is not None and getattr(stopped, "restore_best_weights", False))
-        return Trained(last.log, timer, time.perf_counter() - started, last.metrics, stopped_by, restored_best,
-                       extra={"pool": pool})
+        return Trained(last.log, timer, time.perf_counter() - started, last.metrics, last.stopped_by,
+                       last.restored_best, extra={"pool": pool})
+
+    def datasets(self, plan: Plan) -> dict:
+        """A round's pipelines: its labelled samples shuffled in the global batch; the held-out splits in batches as
+        large as evaluation likes (the numbers do not depend on them, the time per epoch does)."""
+        prepared, seed, held_out = plan.prepared, plan.recipe.seed, max(plan.global_batch, EVALUATION_BATCH)
+        return {"train": data.pipeline.make_dataset(*prepared.splits["train"], plan.global_batch, shuffle=True,
+                                                    seed=seed, augment=prepared.augmentation),
+                **{split: data.pipeline.make_dataset(*prepared.splits[split], held_out, shuffle=False, seed=seed)
+                   for split in ("validation", "test")}}
 
     def assess(self, plan: Plan, trained: Trained, folder: Path):
         """The last round's model assessed as a supervised run's, plus the label-efficiency curve, whose area

@@ -38,7 +38,6 @@ import tensorflow as tf
 from sklearn.model_selection import StratifiedKFold
 
 import data
-import data.pipeline
 from common.declared import field_docs
 from common.files import atomic_path
 from common.references import import_reference, is_reference
@@ -49,7 +48,6 @@ from engine.learning import supervised
 from engine.recipe.keras_objects import build_callbacks, build_loss
 from engine.recipe.validation import POSITIVE_INT, Interval, Options
 from engine.report import plots
-from engine.report.diagnosis import StopOnNaN
 from engine.run.building import build_model
 from engine.run.plan import Plan
 from engine.run.resume import Resume
@@ -135,7 +133,8 @@ def epoch_indices(admitted: np.ndarray, fraction: float, size: int, batch: int, 
 
 
 def schedule_for(plan: Plan, scores: np.ndarray):
-    """`schedule(epoch)` for supervised.train: the paced training batches from that epoch on, and steps per epoch."""
+    """`schedule(epoch)` for supervised learning's fit (Curriculum.training_data): the paced training batches from
+    that epoch on, and steps per epoch."""
     settings, recipe = settings_of(plan.recipe), plan.recipe
     features, targets = plan.prepared.splits["train"]
     size, batch = len(targets), plan.global_batch
@@ -174,10 +173,11 @@ def cross_fitted_scores(labels: np.ndarray, folds: int, seed: int, train_and_sco
 
 
 def teacher(plan: Plan, settings: Settings):
-    """`train_and_score` for cross_fitted_scores: the recipe's network, trained as the recipe says, scoring by loss."""
+    """`train_and_score` for cross_fitted_scores: the recipe's network, trained as the recipe says (by supervised
+    learning's fit, on the other folds, for `teacher_epochs`), scoring by loss."""
     recipe, prepared = plan.recipe, plan.prepared
     features, targets = prepared.splits["train"]
-    validation = data.pipeline.make_dataset(*prepared.splits["validation"], plan.global_batch, False, recipe.seed)
+    taught = dataclasses.replace(recipe, epochs=settings.teacher_epochs or recipe.epochs)
 
     def train_and_score(trained_on: np.ndarray, scored: np.ndarray) -> np.ndarray:
         keras.utils.set_random_seed(recipe.seed)
@@ -185,11 +185,12 @@ def teacher(plan: Plan, settings: Settings):
         # The teacher's own augmentation layers: the student's keep their random stream untouched, so a run
         # with these scores declared (a .npy) trains exactly as this one, and as the standard arm would.
         augment = data.build_augmentation(recipe.data.augmentation or [], recipe.seed, prepared.input_shape)
-        train = data.pipeline.make_dataset(features[trained_on], targets[trained_on], plan.global_batch, True,
-                                           recipe.seed, augment=augment)
-        model.fit(train, validation_data=validation, epochs=settings.teacher_epochs or recipe.epochs, verbose=0,
-                  shuffle=False,
-                  callbacks=[*build_callbacks(recipe.callbacks), StopOnNaN()])
+        folds = dataclasses.replace(prepared, splits={**prepared.splits, "train": (features[trained_on],
+                                                                                   targets[trained_on])},
+                                    augmentation=augment)
+        # Plain supervised learning's fit (no schedule: the scores are what the teachers make), writing nothing.
+        supervised.Supervised().fit(dataclasses.replace(plan, recipe=taught, prepared=folds, model=model,
+                                                        callbacks=build_callbacks(recipe.callbacks)), evaluate=False)
         predictions = model.predict(features[scored], batch_size=max(plan.global_batch, 512), verbose=0)
         loss = build_loss(recipe.loss)
         per_sample = loss.call if isinstance(loss, keras.losses.Loss) else loss  # unreduced: one loss per sample
@@ -277,17 +278,6 @@ def summary(plan: Plan, scores: np.ndarray) -> dict[str, Any]:
     return found
 
 
-def trial_fit(recipe, model: keras.Model, prepared: data.Prepared, chosen, callbacks: list) -> keras.callbacks.History:
-    """A search trial (engine.tune.search): score the training split as a run would (teachers trained afresh),
-    then fit `model` on the paced batches with the tuner's callbacks; returns Keras's History."""
-    plan = Plan(recipe, {}, {}, prepared, chosen, model=model)
-    dataset, steps = schedule_for(plan, difficulty_of(plan, None, None, lambda line: None))(0)
-    validation = data.pipeline.make_dataset(*prepared.splits["validation"], plan.global_batch, False, recipe.seed)
-    return model.fit(dataset, validation_data=validation, epochs=recipe.epochs, steps_per_epoch=steps,
-                     callbacks=[PaceLog(pace(settings_of(recipe), recipe.epochs)), *callbacks], shuffle=False,
-                     verbose=0)
-
-
 class Curriculum(supervised.Supervised):
     """Supervised learning on paced batches: the easiest samples first, more of the split as epochs go by."""
 
@@ -354,13 +344,15 @@ class Curriculum(supervised.Supervised):
         """The pace logger, first among the recipe's callbacks."""
         return [PaceLog(pace(settings_of(recipe), recipe.epochs))]
 
-    def train(self, plan: Plan, folder: Path | None, resume: Resume | None, console, verbose: int) -> Trained:
-        """Score the training split (or read the scores), then train as supervised learning does, on the paced
-        batches."""
-        scores = difficulty_of(plan, folder, resume, console)
-        trained = supervised.train(plan, folder, resume, console, verbose, schedule=schedule_for(plan, scores))
-        trained.extra["scores"] = scores
-        return trained
+    def before_fit(self, plan: Plan, folder: Path | None, resume: Resume | None, console) -> None:
+        """Score the training split (or read the scores), before a run's fit or a search trial's: the paced
+        batches and the record read them from plan.checked."""
+        plan.checked[SCORES] = difficulty_of(plan, folder, resume, console)
+
+    def training_data(self, plan: Plan, datasets: dict, epoch: int) -> tuple[tf.data.Dataset, int]:
+        """The paced batches from `epoch` on, in place of the shuffled training split (supervised learning's fit
+        does the rest)."""
+        return schedule_for(plan, plan.checked[SCORES])(epoch)
 
     def assess(self, plan: Plan, trained: Trained, folder: Path):
         """The supervised assessment, plus the pacing schedule."""
@@ -370,7 +362,7 @@ class Curriculum(supervised.Supervised):
 
     def recorded(self, plan: Plan, trained: Trained) -> Recorded:
         """The curriculum's entry of metrics.json and section of report.md, for the engine's record."""
-        found = summary(plan, trained.extra["scores"])
+        found = summary(plan, plan.checked[SCORES])
         settings = found["settings"]
         lines = ["## Curriculum", "",
                  f"Difficulty {settings['difficulty']!r}, order {settings['order']!r}, pacing {settings['pacing']!r} "
@@ -383,8 +375,3 @@ class Curriculum(supervised.Supervised):
         lines += [f"![pacing]({PICTURE})", "", "Compare with its controls on the same seeds: "
                   "`python -m benchmarks.curriculum`.", ""]
         return Recorded({"curriculum": found}, lines)
-
-    def trial_fit(self, recipe, model, prepared: data.Prepared, chosen, callbacks: list, epochs: int,
-                  initial_epoch: int) -> keras.callbacks.History:
-        """The paced batches of a run, with the recipe's callbacks and the tuner's."""
-        return trial_fit(recipe, model, prepared, chosen, [*build_callbacks(recipe.callbacks), *callbacks])

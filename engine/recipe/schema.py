@@ -144,10 +144,14 @@ class Recipe:
     seed: int = 42  # seeds the splits, weights, shuffling and augmentation
     strategy: str = "auto"  # the tf.distribute strategy: auto, cpu, gpu, mirrored, multi_worker or tpu
     replicas: int | None = None  # devices to train on (None: every one the strategy finds)
-    # Speed settings (engine.run.speed).
-    precision: str = "float32"  # "float32", "mixed_float16" or "mixed_bfloat16"
+    # Speed settings (engine.run.speed, engine.run.auto_speed). "auto" fills the precision and steps per
+    # execution a recipe leaves unset, from the hardware and a short timed probe; "off": float32 and one step.
+    speed: str = "auto"
+    # "float32", "mixed_float16" or "mixed_bfloat16"; unset (None), `speed` chooses.
+    precision: str | None = None
     jit_compile: bool | str = "auto"  # XLA: "auto" follows Keras (on for GPUs, off on CPU-only machines)
-    steps_per_execution: int = 1  # training steps per call into the compiled function
+    # Training steps per call into the compiled function; unset (None), `speed` chooses.
+    steps_per_execution: int | None = None
     # Seconds between the backups a killed run resumes from (engine.run.resume); 0 backs up every epoch.
     backup_interval: float = 30.0
     tuner: Tuner = field(default_factory=Tuner)  # how make tune searches the recipe's ranges

@@ -157,9 +157,10 @@ CONSTRAINTS: dict[str, Any] = {
     "replicas": (POSITIVE_INT, None),
     "kind": KindName(),  # engine.kinds
     # Speed settings (engine.run.speed).
-    "precision": Options({"float32", "mixed_float16", "mixed_bfloat16"}),
+    "speed": Options({"auto", "off"}),
+    "precision": (Options({"float32", "mixed_float16", "mixed_bfloat16"}), None),
     "jit_compile": Options({True, False, "auto"}),
-    "steps_per_execution": POSITIVE_INT,
+    "steps_per_execution": (POSITIVE_INT, None),
     "backup_interval": NON_NEGATIVE,
     # Data. Both held-out fractions must hold some samples (see SUMS for what they leave).
     "data.validation_split": Interval(Real, 0, 1, closed="neither"),

@@ -13,4 +13,5 @@ imports a concrete kind.
 - `artifacts`: `load_run_model(folder)`, a run's model.keras reloaded with the recipe's own losses and metrics.
 - `publish`: a finished run becomes a pretrained zoo entry.
 - `speed`: `precision`, `jit_compile` and `steps_per_execution`, checked against the hardware and recorded.
+- `auto_speed`: `speed="auto"`, the settings a recipe leaves unset chosen per machine (hardware, a timed probe).
 """

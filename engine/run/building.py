@@ -119,11 +119,11 @@ def build_model(recipe: Recipe, prepared: data.Prepared,
     output = output_layer(loss, prepared, recipe.model.args) if kind_of(recipe).labelled else \
         {"units": None, "activation": recipe.model.args.get("output_activation", "the model's own")}
     with strategy.scope():
-        with precision_policy(recipe.precision):
+        with precision_policy(recipe.precision or "float32"):
             model = _architecture(recipe.model, prepared, output)
         if not isinstance(model, keras.Model):
             raise RecipeError(f"The model builder returned {type(model).__name__}, not a keras.Model.")
-        check_precision_applied(model, recipe.precision)
+        check_precision_applied(model, recipe.precision or "float32")
         model.compile(optimizer=build_optimizer(recipe.optimizer), loss=loss, metrics=metrics,
                       **compile_options(recipe))
     check_compiled(model, recipe.jit_compile)

@@ -3,7 +3,8 @@
 `plan_recipe` checks the recipe's name, resolves its ranges (defaults, or the values a search chose),
 checks every number, the model and the fine-tuning phase, chooses the strategy (and checks it can run
 the recipe's precision), seeds every random generator, turns on deterministic ops (unless the recipe
-asks for XLA, see engine.run.speed) and reads the data. It writes nothing, so a refused recipe
+asks for XLA, see engine.run.speed), reads the data and fills the speed settings the recipe leaves unset
+(engine.run.auto_speed, which may time a short probe). It writes nothing, so a refused recipe
 leaves no folder behind. A plain run then `build`s the model; a search builds one per trial.
 """
 
@@ -23,6 +24,7 @@ from engine.recipe import hp
 from engine.recipe.names import check_recipe_name
 from engine.recipe.resolve import collect_ranges, resolve
 from engine.recipe.schema import Recipe, check_kind_fields
+from engine.run import auto_speed
 from engine.run.building import check_fine_tune, check_model, check_resolved
 from engine.run.speed import check_hardware, set_op_determinism
 
@@ -46,6 +48,8 @@ class Plan:
     checked: dict[str, Any] = field(default_factory=dict)
     # The kind of learning (engine.kinds), looked up once: every step of the run is its.
     kind: Learning | None = None
+    # How the speed settings were chosen (engine.run.auto_speed), for env.json and the console.
+    speed: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.kind is None:
@@ -97,7 +101,11 @@ def plan_recipe(recipe: Recipe, values: dict[str, Any] | None = None,
     keras.utils.set_random_seed(resolved.seed)
     set_op_determinism(resolved.jit_compile)
     prepared = kind.prepare(resolved)
-    return Plan(resolved, ranges, hp.active_values(list(ranges.values()), values), prepared, chosen, kind=kind)
+    plan = Plan(resolved, ranges, hp.active_values(list(ranges.values()), values), prepared, chosen, kind=kind)
+    plan.recipe, plan.speed = auto_speed.choose(resolved, chosen.name, *kind.speed_probe(plan))
+    # Afresh, probe or not: the run starts from the same random state whichever way its settings were chosen.
+    keras.utils.set_random_seed(resolved.seed)
+    return plan
 
 
 def build(plan: Plan) -> Plan:

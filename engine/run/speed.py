@@ -35,6 +35,12 @@ def _compute_capability(gpu) -> tuple[int, int] | None:
         return None
 
 
+def compute_capabilities() -> list[tuple[int, int]]:
+    """The compute capability of each GPU TensorFlow sees (none on a CPU-only machine)."""
+    found = [_compute_capability(gpu) for gpu in tf.config.list_physical_devices("GPU")]
+    return [tuple(capability) for capability in found if capability is not None]
+
+
 def check_hardware(precision: str, strategy_name: str) -> None:
     """Refuse a precision the chosen devices cannot compute in.
 
@@ -105,7 +111,7 @@ def check_precision_applied(model: keras.Model, precision: str) -> None:
 
 def compile_options(recipe) -> dict[str, Any]:
     """`model.compile` arguments from a resolved recipe's speed settings."""
-    return {"jit_compile": recipe.jit_compile, "steps_per_execution": recipe.steps_per_execution}
+    return {"jit_compile": recipe.jit_compile, "steps_per_execution": recipe.steps_per_execution or 1}
 
 
 def check_compiled(model: keras.Model, jit_compile: Any) -> None:

@@ -108,7 +108,7 @@ def _open_run_folder(plan: Plan, runs_dir: str | Path, values_from: str | None, 
                      console) -> tuple[Path, dict[str, Any]]:
     """A new run folder with recipe.json written, or the resumed run's; and the run's env.json contents."""
     where = f"{plan.chosen.name} ({_replicas_text(plan.chosen)}; {speed.summary(plan.model)})"
-    used = speed.describe(plan.model, plan.recipe.precision)
+    used = {**speed.describe(plan.model, plan.recipe.precision or "float32"), "auto": plan.speed}
     if resume is not None:
         env = {key: value for key, value in resume.env.items() if key not in ("error", "finished")}
         env.update(status="running", strategy=plan.chosen.describe(), speed=used, versions=versions())
@@ -121,6 +121,8 @@ def _open_run_folder(plan: Plan, runs_dir: str | Path, values_from: str | None, 
         for range_ in plan.ranges.values()
     }})
     console(f"{plan.recipe.name}: training on {where}; run folder {folder}")
+    if plan.speed.get("chosen"):
+        console(f"Speed settings ({plan.speed['mode']}): {plan.speed['chosen']}, chosen by {plan.speed['chosen_by']}.")
     env = {
         "status": "running", "versions": versions(), "platform": platform.platform(),
         "strategy": plan.chosen.describe(), "speed": used, "seed": plan.recipe.seed,

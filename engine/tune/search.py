@@ -246,7 +246,10 @@ def plan_search(recipe: Recipe, runs_dir: str | Path, overwrite: bool = False, m
     check_numbers(recipe.to_dict())  # every range's bounds too, not only its default: a trial may take them
     plan = plan_recipe(recipe, check=_settings_check(recipe))
     objective = objective_for(plan.recipe.tuner.objective, plan.recipe)
-    hypermodel = RecipeHyperModel(recipe, plan.prepared, plan.chosen)
+    # Every trial trains with the speed settings the plan chose (engine.run.auto_speed), once, for the default trial.
+    hypermodel = RecipeHyperModel(dataclasses.replace(recipe, precision=plan.recipe.precision,
+                                                      steps_per_execution=plan.recipe.steps_per_execution),
+                                  plan.prepared, plan.chosen)
     hypermodel.search_name = f"tune-{tune_id(recipe)}"
     # One trial with the defaults is built now, so a bad model argument fails before any folder exists.
     hypermodel.build(keras_tuner.HyperParameters())

@@ -71,6 +71,19 @@ def test_pipeline_batches_and_shuffles_reproducibly():
     assert sum((batch[1].numpy().tolist() for batch in unshuffled), []) == list(range(10))
 
 
+def test_a_large_array_gathered_batch_by_batch_gives_the_batches_of_the_cached_pipeline(monkeypatch):
+    features = np.random.default_rng(0).normal(size=(50, 3, 2)).astype("float32")
+    targets = np.arange(50)
+    sliced = data.pipeline.make_dataset(features, targets, batch_size=8, shuffle=True, seed=5)
+    monkeypatch.setattr(data.pipeline, "GATHER_FROM_BYTES", 0)  # every array counts as large
+    assert data.pipeline.gathered(features)
+    gathered = data.pipeline.make_dataset(features, targets, batch_size=8, shuffle=True, seed=5)
+    for _ in range(2):  # two epochs: each reshuffled alike
+        for (x_sliced, y_sliced), (x_gathered, y_gathered) in zip(sliced, gathered, strict=True):
+            np.testing.assert_array_equal(x_gathered.numpy(), x_sliced.numpy())
+            np.testing.assert_array_equal(y_gathered.numpy(), y_sliced.numpy())
+
+
 @pytest.mark.parametrize(
     "call, message",
     [

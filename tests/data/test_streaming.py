@@ -149,7 +149,7 @@ def test_shuffled_streamed_batches_are_reproducible_and_each_epoch_holds_every_s
     again = np.concatenate([np.asarray(x) for x, _ in make_dataset(features, targets, 8, shuffle=True, seed=11)])
     np.testing.assert_array_equal(epochs[0], again)
     assert not np.array_equal(epochs[0], epochs[1]), "each epoch should be shuffled afresh"
-    ordered = materialize(features)
+    ordered = materialize(features).astype("float32")  # uint8 pixels as decoded; batches reach the model as float32
     for epoch in epochs:
         assert sorted(map(bytes, epoch)) == sorted(map(bytes, ordered)), "an epoch must hold each sample once"
 

@@ -92,6 +92,101 @@ def test_an_image_folder_gives_one_class_per_sub_folder(tmp_path):
     assert dataset.test[0].shape == (3, 6, 5, 3)
 
 
+def write_random_images(folder: Path, per_class: int, shape: tuple, seed: int = 0) -> None:
+    generator = np.random.default_rng(seed)
+    for name in ("cat", "dog", "eel"):
+        (folder / name).mkdir(parents=True)
+        for number in range(per_class):
+            pixels = generator.integers(0, 256, shape, dtype="uint8")
+            (folder / name / f"{number:02d}.png").write_bytes(tf.io.encode_png(pixels).numpy())
+
+
+def keras_pixels(folder: Path, size: list) -> np.ndarray:
+    """The float32 pixels keras.utils.image_dataset_from_directory reads (what the source held before)."""
+    reader = tf.keras.utils.image_dataset_from_directory(str(folder), image_size=size, batch_size=None,
+                                                         shuffle=False, label_mode="int")
+    return np.stack([image for image, _ in reader.as_numpy_iterator()])
+
+
+def test_an_image_split_in_memory_holds_uint8_pixels_and_its_batches_reach_the_model_as_float32(tmp_path):
+    from data.pipeline import make_dataset
+
+    write_random_images(tmp_path, per_class=12, shape=(16, 16, 3))
+    before = keras_pixels(tmp_path, [16, 16])
+    dataset = data.load("image_folder", path=str(tmp_path), image_size=[16, 16], stream=False)
+    assert dataset.features.dtype == np.uint8
+    np.testing.assert_array_equal(dataset.features, before)  # no resize: exactly the stored pixels
+    prepared = data.prepare("image_folder", {"path": str(tmp_path), "image_size": [16, 16], "stream": False},
+                            preprocessing=[{"name": "rescale", "scale": 1 / 255}], seed=3)
+    assert prepared.raw_inputs["dtype"] == "uint8"
+    for name, (features, _) in prepared.splits.items():
+        assert isinstance(features, data.Pixels) and features.pixels.dtype == np.uint8, name
+        assert features.dtype == np.float32 and features.shape[1:] == (16, 16, 3)
+    features, targets = prepared.splits["train"]
+    # What the rescale step gave before, on the float32 pixels of the same training samples.
+    index = data.split_indices(dataset.targets, 0.15, 0.15, 3, True)["train"]
+    expected = (before[index] * (1 / 255) + 0.0).astype("float32")
+    np.testing.assert_array_equal(np.asarray(features), expected)
+    np.testing.assert_array_equal(features[2:5], expected[2:5])
+    for shuffle in (False, True):
+        old = tf.data.Dataset.from_tensor_slices((expected, targets))
+        old = (old.shuffle(len(expected), seed=7, reshuffle_each_iteration=True) if shuffle else old).batch(8)
+        new = make_dataset(features, targets, batch_size=8, shuffle=shuffle, seed=7)
+        assert new.element_spec[0].dtype == tf.float32
+        for (x_old, y_old), (x_new, y_new) in zip(old, new, strict=True):
+            np.testing.assert_array_equal(x_new.numpy(), x_old.numpy())
+            np.testing.assert_array_equal(y_new.numpy(), y_old.numpy())
+
+
+def test_resized_images_are_rounded_to_whole_pixels_alike_in_memory_and_streamed(tmp_path):
+    from data.pipeline import make_dataset
+
+    write_random_images(tmp_path, per_class=8, shape=(20, 12, 3))
+    before = keras_pixels(tmp_path, [16, 16])
+    assert (before != np.round(before)).any()  # a bilinear resize makes fractional values
+    dataset = data.load("image_folder", path=str(tmp_path), image_size=[16, 16], stream=False)
+    assert dataset.features.dtype == np.uint8
+    np.testing.assert_array_equal(dataset.features, np.round(before))  # half a level at most from before
+    streamed = data.prepare("image_folder", {"path": str(tmp_path), "image_size": [16, 16], "stream": True}, seed=1)
+    in_memory = data.prepare("image_folder", {"path": str(tmp_path), "image_size": [16, 16], "stream": False}, seed=1)
+    assert isinstance(in_memory.splits["train"][0], data.Pixels)
+    batches = [[(x.numpy(), y.numpy()) for x, y in make_dataset(*prepared.splits["train"], 4, True, 5)]
+               for prepared in (streamed, in_memory)]
+    for (x_streamed, y_streamed), (x_memory, y_memory) in zip(*batches, strict=True):
+        assert x_streamed.dtype == x_memory.dtype == np.float32
+        np.testing.assert_array_equal(x_streamed, x_memory)
+        np.testing.assert_array_equal(y_streamed, y_memory)
+
+
+def test_a_streamed_cache_keeps_pixels_as_bytes_and_rescales_after_it(tmp_path):
+    from data.pipeline import make_dataset
+
+    write_random_images(tmp_path, per_class=6, shape=(8, 8, 3))
+    args = {"path": str(tmp_path), "image_size": [8, 8]}
+    steps = [{"name": "rescale", "scale": 1 / 255}]
+    streamed = data.prepare("image_folder", {**args, "stream": True, "cache": "memory"}, preprocessing=steps, seed=1)
+    in_memory = data.prepare("image_folder", {**args, "stream": False}, preprocessing=steps, seed=1)
+    features = streamed.splits["train"][0]
+    assert features.caches_pixels() and features.sample_bytes() == 8 * 8 * 3
+    for shuffle in (False, True):
+        pairs = [list(make_dataset(*prepared.splits["train"], 4, shuffle, 5)) for prepared in (streamed, in_memory)]
+        for (x_streamed, _), (x_memory, _) in zip(*pairs, strict=True):
+            np.testing.assert_array_equal(x_streamed.numpy(), x_memory.numpy())
+
+
+def test_steps_other_than_rescale_compute_on_pixels_as_float32(tmp_path):
+    write_random_images(tmp_path, per_class=6, shape=(8, 8, 3))
+    args = {"path": str(tmp_path), "image_size": [8, 8], "stream": False}
+    plain = data.prepare("image_folder", args, seed=1)
+    assert isinstance(plain.splits["train"][0], data.Pixels)  # no step: bytes, read as float32 0-255
+    standardized = data.prepare("image_folder", args, preprocessing=[{"name": "standardize"}], seed=1)
+    features = standardized.splits["train"][0]
+    assert isinstance(features, np.ndarray) and features.dtype == np.float32
+    flat = np.asarray(plain.splits["train"][0]).reshape(len(features), -1)
+    np.testing.assert_allclose(features.reshape(len(features), -1).mean(axis=0), 0.0, atol=1e-5)
+    assert flat.dtype == np.float32
+
+
 def test_an_image_folder_with_one_class_is_refused(tmp_path):
     write_images(tmp_path, {"cat": 3})
     with pytest.raises(data.DataError, match="at least two classes"):

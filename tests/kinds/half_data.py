@@ -14,7 +14,7 @@ import tensorflow as tf
 
 from engine.errors import RecipeError
 from engine.kinds import Recorded
-from engine.learning.supervised import Supervised, train
+from engine.learning.supervised import Supervised
 
 
 class HalfData(Supervised):
@@ -26,25 +26,23 @@ class HalfData(Supervised):
         if recipe.fine_tune:
             raise RecipeError("`fine_tune` has no place in a half_data recipe: it trains one phase. Remove it.")
 
-    def train(self, plan, folder, resume, console, verbose: int):
+    def training_data(self, plan, datasets, epoch: int):
+        """The batches from `epoch` on: each epoch a random half of the training split (seeded by the epoch)."""
         features, targets = plan.prepared.splits["train"]
-        half, batch = max(1, len(targets) // 2), plan.global_batch
-
-        def schedule(first_epoch: int) -> tuple[tf.data.Dataset, int]:
-            rows = np.stack([np.random.default_rng([plan.recipe.seed, epoch]).permutation(len(targets))[:half]
-                             for epoch in range(first_epoch, plan.recipe.epochs)])
-            inputs, labels = tf.constant(features), tf.constant(targets)
-            dataset = tf.data.Dataset.from_tensor_slices(rows).flat_map(
-                lambda row: tf.data.Dataset.from_tensor_slices(row).batch(batch))
-            return dataset.map(lambda index: (tf.gather(inputs, index), tf.gather(labels, index))), \
-                math.ceil(half / batch)
-
-        trained = train(plan, folder, resume, console, verbose, schedule=schedule)
-        trained.extra["half"] = half
-        return trained
+        half, batch = _half(plan), plan.global_batch
+        rows = np.stack([np.random.default_rng([plan.recipe.seed, later]).permutation(len(targets))[:half]
+                         for later in range(epoch, plan.recipe.epochs)])
+        inputs, labels = tf.constant(features), tf.constant(targets)
+        dataset = tf.data.Dataset.from_tensor_slices(rows).flat_map(
+            lambda row: tf.data.Dataset.from_tensor_slices(row).batch(batch))
+        return dataset.map(lambda index: (tf.gather(inputs, index), tf.gather(labels, index))), math.ceil(half / batch)
 
     def recorded(self, plan, trained) -> Recorded:
-        half = trained.extra["half"]
+        half = _half(plan)
         return Recorded({"half_data": {"samples_per_epoch": half}},
                         ["## Half data", "", f"Each epoch trained on {half} random samples of the training split.", ""],
                         [f"Half data: {half} samples an epoch."])
+
+
+def _half(plan) -> int:
+    return max(1, len(plan.prepared.splits["train"][1]) // 2)

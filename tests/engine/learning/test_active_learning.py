@@ -10,7 +10,7 @@ import pytest
 
 from engine import Data, Model, Recipe
 from engine.cli import main
-from engine.learning import active
+from engine.learning import active, supervised
 from engine.recipe.overrides import apply_overrides
 from engine.run import training
 from engine.run.plan import build, plan_recipe
@@ -47,11 +47,15 @@ class CountingOracle(active.Oracle):
 
 @pytest.fixture(scope="module")
 def looped():
-    """One loop in memory with a counting oracle, recording what the model trained on and scored."""
+    """One loop in memory with a counting oracle, recording what the model trained on and scored, and each call
+    of the engine's one `model.fit` (epochs, batches of the training and of the validation dataset)."""
     plan = build(plan_recipe(small_recipe()))
     oracle = CountingOracle(plan.prepared.splits["train"][1])
-    seen = {"trained": [], "scored": []}
-    train_round, probabilities_of = active.train_round, active.probabilities_of
+    seen = {"trained": [], "scored": [], "fits": []}
+    train_round, probabilities_of, fit_model = active.train_round, active.probabilities_of, supervised.fit_model
+    supervised.fit_model = lambda model, train, validation, *args, **kwargs: (
+        seen["fits"].append((args[1], int(train.cardinality()), int(validation.cardinality())))
+        or fit_model(model, train, validation, *args, **kwargs))
     active.train_round = lambda plan, features, targets, timer: (
         seen["trained"].append(features) or train_round(plan, features, targets, timer))
     active.probabilities_of = lambda model, features, batch: (
@@ -59,8 +63,14 @@ def looped():
     try:
         last, pool = active.run_loop(plan, oracle, None, None, lambda line: None, active.EpochTimer())
     finally:
-        active.train_round, active.probabilities_of = train_round, probabilities_of
+        active.train_round, active.probabilities_of, supervised.fit_model = train_round, probabilities_of, fit_model
     return plan, oracle, pool, seen
+
+
+def test_each_round_trains_through_supervised_learnings_one_fit(looped):
+    # The recipe's 4 epochs on 6, 11, 16 and 21 labelled samples (batches of 16); the 48 validation samples in one
+    # batch, as large as evaluation likes.
+    assert looped[3]["fits"] == [(4, 1, 1), (4, 1, 1), (4, 1, 1), (4, 2, 1)]
 
 
 def test_the_oracle_is_asked_only_for_the_chosen_samples(looped):

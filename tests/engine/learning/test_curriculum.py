@@ -12,7 +12,7 @@ import pytest
 
 from engine import Data, Model, Recipe
 from engine.cli import main
-from engine.learning import curriculum
+from engine.learning import curriculum, supervised
 from engine.recipe.overrides import apply_overrides
 from engine.run import training
 from engine.run.plan import plan_recipe
@@ -112,16 +112,34 @@ def test_the_first_epochs_batches_hold_only_the_easiest_fraction(order):
 
 @pytest.fixture(scope="module")
 def noisy_run(tmp_path_factory):
+    """A run with cross-fitted teachers, noting each call of the engine's one `model.fit` (epochs, steps per epoch,
+    batches in the training dataset: -2 where it is a schedule Keras cannot count)."""
     runs_dir = tmp_path_factory.mktemp("runs")
     recipe = small_recipe(**{"curriculum.difficulty": "teacher_loss", "curriculum.teacher_epochs": 10,
                              "data.label_noise": 0.3})
-    training.run_recipe(recipe, runs_dir, console=lambda line: None, verbose=0)
-    return only_run_folder(runs_dir, "blobs_curriculum")
+    fit_model, fits = supervised.fit_model, []
+
+    def noted(model, train, validation, callbacks, epochs, initial_epoch=0, steps=None, verbose=0):
+        fits.append((epochs, steps, int(train.cardinality())))
+        return fit_model(model, train, validation, callbacks, epochs, initial_epoch, steps, verbose)
+
+    supervised.fit_model = noted
+    try:
+        training.run_recipe(recipe, runs_dir, console=lambda line: None, verbose=0)
+    finally:
+        supervised.fit_model = fit_model
+    return only_run_folder(runs_dir, "blobs_curriculum"), fits
+
+
+def test_teachers_and_student_train_through_supervised_learnings_one_fit(noisy_run):
+    # Two teachers, each on the other fold (90 of the 180 training samples: 6 batches of 16) for teacher_epochs,
+    # then the student on its paced schedule: a full pass's 12 steps an epoch for the recipe's epochs.
+    assert noisy_run[1] == [(10, None, 6), (10, None, 6), (6, 12, -2)]
 
 
 @pytest.mark.figures
 def test_a_teacher_loss_curriculum_run_records_its_scores_and_pace(noisy_run):
-    folder = noisy_run
+    folder = noisy_run[0]
     scores = np.load(folder / curriculum.SCORES)
     assert np.isfinite(scores).all() and len(scores) == 180
     metrics = read_json(folder / "metrics.json")

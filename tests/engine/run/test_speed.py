@@ -49,7 +49,8 @@ def test_a_run_records_the_speed_settings_it_used(runs_dir):
     assert "mixed_bfloat16, XLA on, 2 steps per execution" in result.stdout
     speed = read_json(only_run_folder(runs_dir, "iris_mlp") / "env.json")["speed"]
     assert speed == {"precision": "mixed_bfloat16", "dtype_policy": "mixed_bfloat16", "jit_compile": True,
-                     "steps_per_execution": 2, "optimizer": "SGD", "op_determinism": False}
+                     "steps_per_execution": 2, "optimizer": "SGD", "op_determinism": False,
+                     "auto": {"mode": "auto", "chosen_by": "the recipe"}}
 
 
 @pytest.mark.parametrize("override, expected", [
