@@ -36,8 +36,10 @@ BELOW_BFLOAT16 = ("SSE41", "AVX", "AVX2", "AVX2_VNNI", "AVX2_VNNI_2", "AVX512_CO
 
 
 def has_bfloat16_arithmetic() -> bool:
-    """Whether the CPU computes bfloat16 natively (AVX-512 BF16 or AMX), and oneDNN may use it."""
-    if os.environ.get("ONEDNN_MAX_CPU_ISA", "").upper() in BELOW_BFLOAT16:
+    """Whether the CPU computes bfloat16 natively (AVX-512 BF16 or AMX), and TensorFlow's oneDNN kernels, which use
+    those instructions, are on and not capped below them."""
+    if os.environ.get("TF_ENABLE_ONEDNN_OPTS") == "0" or os.environ.get("ONEDNN_MAX_CPU_ISA", "").upper() in \
+            BELOW_BFLOAT16:
         return False
     return any(flag in cpu_flags() for flag in BFLOAT16_FLAGS)
 

@@ -182,6 +182,9 @@ class Recipe:
 
 
 NONE = type(None)
+# The fields `speed="auto"` fills when a recipe leaves them unset (engine.run.auto_speed): a run's recipe.json holds
+# the values chosen, which `make compare` does not count as settings the user changed.
+SPEED_FILLED = ("precision", "steps_per_execution")
 # Annotations name what a user writes; after `to_plain` a function or class is its "file.py:name" string.
 _PLAIN = {Callable: str}
 

@@ -22,6 +22,7 @@ from common.text import markdown_table
 from engine.errors import RecipeError, suggestion
 from engine.recipe import hp
 from engine.recipe.names import check_recipe_name
+from engine.recipe.schema import SPEED_FILLED
 
 # recipe.json entries that are not settings a run chose: its text, and the ranges it came from (their values are
 # compared through the resolved fields they set).
@@ -89,8 +90,11 @@ def data_source(recipe: dict[str, Any]) -> str:
 
 
 def changed_settings(settings: dict[str, Any], reference: dict[str, Any]) -> dict[str, Any]:
-    """The dotted keys whose value differs from `reference` (the recipe's defaults), in the recipe's order."""
-    return {key: value for key, value in settings.items() if key != "name" and reference.get(key, object()) != value}
+    """The dotted keys whose value differs from `reference` (the recipe's defaults), in the recipe's order; a speed
+    setting the recipe leaves unset counts only where the run did not leave its choice to `speed="auto"`."""
+    auto = settings.get("speed", "auto") == "auto"
+    return {key: value for key, value in settings.items() if key != "name" and reference.get(key, object()) != value
+            and not (auto and key in SPEED_FILLED and reference.get(key) is None)}
 
 
 def _settings_text(changed: dict[str, Any]) -> str:

@@ -37,6 +37,7 @@ import keras
 import tensorflow as tf
 
 from common.machine import has_bfloat16_arithmetic
+from engine.recipe.schema import SPEED_FILLED
 from engine.run.speed import compute_capabilities
 
 SPEED = ("auto", "off")
@@ -94,7 +95,7 @@ def candidates(recipe, strategy_name: str) -> list[Candidate]:
 
 
 def needs_choice(recipe) -> bool:
-    return recipe.precision is None or recipe.steps_per_execution is None
+    return any(getattr(recipe, name) is None for name in SPEED_FILLED)
 
 
 Probe = Callable[[Any], tuple[float, float]]  # a recipe -> (seconds per step, seconds the probe cost)

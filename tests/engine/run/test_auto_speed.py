@@ -116,3 +116,15 @@ def test_only_models_the_sixteen_bit_benchmark_kept_are_listed_for_sixteen_bits(
     results = ROOT / "benchmarks" / "results" / "sixteen.json"
     kept = set(json.loads(results.read_text())["figures"]["kept"]) if results.exists() else set()
     assert set(auto_speed.SIXTEEN_BIT_CHECKED) <= kept
+
+
+@pytest.mark.parametrize("variable, value", [("TF_ENABLE_ONEDNN_OPTS", "0"), ("ONEDNN_MAX_CPU_ISA", "AVX2")])
+def test_no_native_bfloat16_where_onednn_is_off_or_capped_below_it(monkeypatch, variable, value):
+    from common import machine
+
+    monkeypatch.setattr(machine, "cpu_flags", lambda: ["avx2", "avx512f", "avx512_bf16", "amx_bf16"])
+    monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS", raising=False)
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
+    assert machine.has_bfloat16_arithmetic()
+    monkeypatch.setenv(variable, value)
+    assert not machine.has_bfloat16_arithmetic()
