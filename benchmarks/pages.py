@@ -270,11 +270,36 @@ def zoo_fragment() -> dict[Path, str]:
     return {FRAGMENTS / "zoo-pretrained.md": "\n".join(lines) + "\n"}
 
 
+# Benchmarks whose tables and outcome a kind's page includes (its study against controls), beside its own page.
+STUDIES = ("transfer", "active_learning", "curriculum")
+
+
+def study_fragments() -> dict[Path, str]:
+    """For each of STUDIES, its tables and outcome lines, rendered from its JSON, for a kind's page to include."""
+    found = {}
+    for benchmark in (benchmark for benchmark in BENCHMARKS if benchmark.name in STUDIES):
+        results = load(benchmark.name)
+        if results is None:
+            lines = [f"Not measured yet: `{benchmark.command}` writes these figures."]
+        else:
+            lines = []
+            for table in results["tables"]:
+                lines += [f"**{table['caption']}**", ""]
+                lines += table["markdown"] if "markdown" in table else markdown_table(table["header"], table["rows"])
+                lines.append("")
+            lines += [f"- {line}" for line in results.get("lines", [])]
+            lines += ["", f"Rendered from `benchmarks/results/{benchmark.name}.json` (`{results['command']}`, "
+                      f"{results['date']}, {results['cpu']}; [the whole page](../results/{benchmark.name}.md))."]
+        found[FRAGMENTS / f"{benchmark.name}.md"] = "\n".join(lines) + "\n"
+    return found
+
+
 def rendered() -> dict[Path, str]:
     """Every generated file's path and the text it should hold."""
     found = {PAGES / f"{benchmark.name}.md": page(benchmark) for benchmark in BENCHMARKS}
     found.update(catalog_fragments())
     found.update(zoo_fragment())
+    found.update(study_fragments())
     found[PAGES / "index.md"] = index_page()
     found[README] = readme_with_catalog(README.read_text())
     return found

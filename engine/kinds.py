@@ -148,13 +148,32 @@ class Learning:
         """Judge what was trained (an engine.report.assessment.Assessment or the kind's own)."""
         raise NotImplementedError(f"the {self.name} kind does not say how it is assessed")
 
+    # The one record step (engine.run.record.record) asks the kind for what differs between kinds.
+
+    def metrics(self, plan, trained: Trained, assessment) -> dict[str, Any]:
+        """metrics.json: test and validation figures, the assessment, time to target (before `recorded`'s)."""
+        raise NotImplementedError(f"the {self.name} kind does not say what its metrics are")
+
+    def save(self, plan, trained: Trained, assessment, folder, metrics: dict) -> None:
+        """Write the trained models, the history and TensorBoard's summaries into the run folder."""
+        raise NotImplementedError(f"the {self.name} kind does not say what it saves")
+
+    def report(self, plan, trained: Trained, assessment, metrics: dict, folder, env: dict,
+               sections: list[str]) -> str:
+        """report.md's Markdown, with `sections` (what `recorded` adds) placed before its list of files."""
+        raise NotImplementedError(f"the {self.name} kind does not say how it reports a run")
+
+    def finished(self, plan, trained: Trained, assessment) -> dict[str, Any]:
+        """env.json's fields of a finished run beside its status and times: how far it went, its size."""
+        return {}
+
+    def summary(self, plan, trained: Trained, assessment, folder, metrics: dict) -> list[str]:
+        """The console's lines after the run: its figures and where its files are (the diagnosis follows)."""
+        return []
+
     def recorded(self, plan, trained: Trained) -> Recorded:
         """What this kind adds to the engine's record: metrics.json entries, a report.md section, console lines."""
         return Recorded()
-
-    def record(self, plan, trained: Trained, assessment, folder, env: dict, console) -> Any:
-        """Write the run folder's files (with `recorded`'s additions) and return engine.run.record.RunResult."""
-        raise NotImplementedError(f"the {self.name} kind does not say how it records a run")
 
     def resume_line(self, epochs_done: int) -> str:
         """What the console says when a run of this kind continues from its backup."""

@@ -37,7 +37,7 @@ from engine.report.tensorboard_logs import keras_callback
 from engine.run import auto_speed
 from engine.run.building import build_model, make_datasets, prepare_data, unfreeze_for_fine_tuning
 from engine.run.plan import Plan
-from engine.run.record import record
+from engine.run.record import fitted_finished, fitted_metrics, fitted_report, fitted_summary, save_fitted
 from engine.run.resume import EpochBackup, EpochLog, Resume, restore
 
 
@@ -219,8 +219,21 @@ class Supervised(Learning):
     def assess(self, plan: Plan, trained: Trained, folder: Path):
         return assess(plan, trained, folder)
 
-    def record(self, plan: Plan, trained: Trained, assessment, folder: Path, env: dict, console):
-        return record(plan, trained, assessment, folder, env, console)
+    def metrics(self, plan: Plan, trained: Trained, assessment) -> dict:
+        return fitted_metrics(plan, trained, assessment)
+
+    def save(self, plan: Plan, trained: Trained, assessment, folder: Path, metrics: dict) -> None:
+        save_fitted(plan, trained, assessment, folder, metrics)
+
+    def report(self, plan: Plan, trained: Trained, assessment, metrics: dict, folder: Path, env: dict,
+               sections: list[str]) -> str:
+        return fitted_report(plan, trained, assessment, metrics, folder, env, sections)
+
+    def finished(self, plan: Plan, trained: Trained, assessment) -> dict:
+        return fitted_finished(plan, trained)
+
+    def summary(self, plan: Plan, trained: Trained, assessment, folder: Path, metrics: dict) -> list[str]:
+        return fitted_summary(plan, trained, folder, metrics)
 
     def trial_model(self, recipe, prepared: data.Prepared, chosen):
         return build_model(recipe, prepared, chosen.strategy)[0]

@@ -76,10 +76,11 @@ FILES = ["## Files", "",
          "- `env.json`: versions, device and seed; `logs/`: TensorBoard (`make tensorboard`).", ""]
 
 
-def render(plan, trained, assessment, metrics: dict[str, Any], folder: Path, env: dict[str, Any]) -> str:
-    """Markdown for one finished reinforcement run."""
+def render(plan, trained, assessment, metrics: dict[str, Any], folder: Path, env: dict[str, Any],
+           sections: list[str] | None = None) -> str:
+    """Markdown for one finished reinforcement run; `sections` (engine.kinds.Recorded.report) go before its files."""
     plots = [f"![{name}]({path.name})" for name, path in assessment.pictures.items()]
     lines = [*_results(plan, trained, assessment, metrics, folder), *_diagnosis(assessment.findings),
              *_cost(assessment.cost, list(trained.extra["agent"].networks())), "## Plots", "", *plots, "",
-             *_environment(plan), *_agent(plan, trained, env), *FILES]
+             *_environment(plan), *_agent(plan, trained, env), *(sections or []), *FILES]
     return "\n".join(lines)

@@ -1,8 +1,9 @@
 """What a finished run writes: TensorBoard summaries, the models, history, metrics, report.md, env.json.
 
-The one record step of every kind that trains a compiled model on a dataset: a kind adds its own entries of
-metrics.json, its section of report.md and its console lines through `Learning.recorded`, and no file is
-written twice.
+The one record step of every kind (`record`): the kind gives what differs (engine.kinds.Learning's `metrics`,
+`save`, `report`, `finished` and `summary`) and adds its own entries of metrics.json, its section of report.md
+and its console lines through `recorded`; no file is written twice. The `fitted_*` functions are what the
+kinds that fit a compiled model on a dataset give (engine.learning.supervised).
 
 Every file goes through `engine.run.run_folder`'s atomic writes. The backup is removed last (a
 diverged run keeps its last good weights), then the console gets the summary and the diagnosis.
@@ -54,24 +55,27 @@ def wait_for_every_worker(chosen: Chosen) -> None:
         chosen.strategy.reduce("SUM", tf.constant(1.0), axis=None)
 
 
-def record(plan: Plan, trained: Trained, assessment: Assessment, folder: Path, env: dict, console) -> RunResult:
-    """Write everything a finished run leaves, tell the console, and raise TrainingDiverged if it diverged."""
-    added = plan.kind.recorded(plan, trained)
-    metrics = trained.metrics | assessment.to_metrics()
-    metrics["time_to_target"] = time_to_target(trained.log.rows, plan.recipe.targets)
-    metrics.update(added.metrics)
-    history = trained.log.history()
-    epochs_run = len(history.get("loss", []))
-    _write_tensorboard(plan, assessment, folder, history, metrics, epochs_run)
-    _save_models(plan, folder)
-    trained.log.write(folder / "history.csv")  # again: a resumed run may have had rows past its backup
+def record(plan: Plan, trained: Trained, assessment, folder: Path, env: dict, console) -> RunResult:
+    """The one record step of every kind: write everything a finished run leaves, tell the console, and raise
+    TrainingDiverged if it diverged. The kind gives what differs (its `metrics`, what it `save`s, its `report`,
+    its `finished` fields of env.json, its `summary` lines) and adds its own through `recorded`; each file is
+    written once."""
+    kind = plan.kind
+    added = kind.recorded(plan, trained)
+    metrics = {**kind.metrics(plan, trained, assessment), **added.metrics}
+    kind.save(plan, trained, assessment, folder, metrics)
     write_json(folder / "metrics.json", metrics)
-    write_text(folder / "report.md", render_report(_summary(plan, trained, assessment, folder, env, metrics),
-                                                   added.report))
+    write_text(folder / "report.md", kind.report(plan, trained, assessment, metrics, folder, env, added.report))
     last_good = remove_backup(folder, keep_last_good=assessment.diverged)
-    _finish_env(plan, trained, assessment, folder, env, last_good, epochs_run)
+    if last_good is not None:
+        env["last_good"] = {"epoch": last_good, "weights": LAST_GOOD}
+    env.update(status="diverged" if assessment.diverged else "complete", finished=timestamp(),
+               train_seconds=trained.seconds, **kind.finished(plan, trained, assessment))
+    env["progress"] = kind.progress(plan.recipe.to_dict(), env, lambda: trained.log.rows)  # for make compare
+    write_json(folder / "env.json", env)
     wait_for_every_worker(plan.chosen)
-    _print_summary(plan.recipe.name, folder, metrics, epochs_run, trained.seconds, console)
+    for line in kind.summary(plan, trained, assessment, folder, metrics):
+        console(line)
     for finding in assessment.findings:
         console(f"Diagnosis, {finding.kind}: {finding.evidence}. Remedy: {finding.remedy}.")
     for line in added.console:
@@ -85,6 +89,40 @@ def record(plan: Plan, trained: Trained, assessment: Assessment, folder: Path, e
             f"Remedy: {assessment.findings[0].remedy}"
         )
     return RunResult(folder, metrics, trained.seconds)
+
+
+# What differs for the kinds that fit a compiled model on a dataset (engine.learning.supervised's methods).
+
+def fitted_metrics(plan: Plan, trained: Trained, assessment: Assessment) -> dict:
+    """Keras's test and validation metrics, scikit-learn's assessment and the time to each target."""
+    return {**trained.metrics, **assessment.to_metrics(),
+            "time_to_target": time_to_target(trained.log.rows, plan.recipe.targets)}
+
+
+def save_fitted(plan: Plan, trained: Trained, assessment: Assessment, folder: Path, metrics: dict) -> None:
+    """TensorBoard's summaries, the models (and what predict and export need), history.csv."""
+    history = trained.log.history()
+    _write_tensorboard(plan, assessment, folder, history, metrics, len(history.get("loss", [])))
+    _save_models(plan, folder)
+    trained.log.write(folder / "history.csv")  # again: a resumed run may have had rows past its backup
+
+
+def fitted_report(plan: Plan, trained: Trained, assessment: Assessment, metrics: dict, folder: Path, env: dict,
+                  sections: list[str]) -> str:
+    return render_report(_summary(plan, trained, assessment, folder, env, metrics), sections)
+
+
+def fitted_finished(plan: Plan, trained: Trained) -> dict:
+    """env.json's fields of a finished fit: epochs, parameters, the output layer and the data's sizes."""
+    steps_per_epoch = math.ceil(plan.prepared.sizes()["train"] / plan.global_batch)
+    return {"epochs_run": len(trained.log.history().get("loss", [])), "parameters": plan.model.count_params(),
+            "output_layer": plan.output,
+            "data": {**_data_record(plan), "global_batch": plan.global_batch, "steps_per_epoch": steps_per_epoch}}
+
+
+def fitted_summary(plan: Plan, trained: Trained, folder: Path, metrics: dict) -> list[str]:
+    return _summary_lines(plan.recipe.name, folder, metrics, len(trained.log.history().get("loss", [])),
+                          trained.seconds)
 
 
 def _write_tensorboard(plan: Plan, assessment: Assessment, folder: Path, history: dict, metrics: dict,
@@ -122,25 +160,11 @@ def _summary(plan: Plan, trained: Trained, assessment: Assessment, folder: Path,
     }
 
 
-def _finish_env(plan: Plan, trained: Trained, assessment: Assessment, folder: Path, env: dict,
-                last_good: int | None, epochs_run: int) -> None:
-    if last_good is not None:
-        env["last_good"] = {"epoch": last_good, "weights": LAST_GOOD}
-    steps_per_epoch = math.ceil(plan.prepared.sizes()["train"] / plan.global_batch)
-    env.update(status="diverged" if assessment.diverged else "complete", finished=timestamp(),
-               train_seconds=trained.seconds, epochs_run=epochs_run, parameters=plan.model.count_params(),
-               output_layer=plan.output,
-               data={**_data_record(plan), "global_batch": plan.global_batch, "steps_per_epoch": steps_per_epoch})
-    env["progress"] = plan.kind.progress(plan.recipe.to_dict(), env, lambda: trained.log.rows)  # for make compare
-    write_json(folder / "env.json", env)
-
-
-def _print_summary(name: str, folder: Path, metrics: dict, epochs: int, seconds: float, console) -> None:
+def _summary_lines(name: str, folder: Path, metrics: dict, epochs: int, seconds: float) -> list[str]:
     figures = ", ".join(f"{metric} {value:.4f}" for metric, value in metrics["test"].items()
                         if isinstance(value, float))
-    console("")
-    console(f"{name}: test {figures} ({plural(epochs, 'epoch')}, {seconds:.1f} s of training)")
-    console(f"Run folder: {folder}")
+    lines = ["", f"{name}: test {figures} ({plural(epochs, 'epoch')}, {seconds:.1f} s of training)",
+             f"Run folder: {folder}"]
     for file, what in (
         ("report.md", "what to read first"),
         ("metrics.json", "test and validation metrics, evaluation, diagnosis, cost"),
@@ -152,5 +176,5 @@ def _print_summary(name: str, folder: Path, metrics: dict, epochs: int, seconds:
         ("env.json", "versions, strategy, devices, seed"),
         ("logs/", "TensorBoard logs"),
     ):
-        console(f"  {file:<22} {what}")
-    console(f"TensorBoard: make tensorboard RUNS={folder.parent.parent}, then open http://127.0.0.1:6006")
+        lines.append(f"  {file:<22} {what}")
+    return [*lines, f"TensorBoard: make tensorboard RUNS={folder.parent.parent}, then open http://127.0.0.1:6006"]

@@ -26,7 +26,7 @@ from engine.kinds import Learning
 from engine.recipe.schema import Recipe
 from engine.run import speed
 from engine.run.plan import Plan, build, plan_recipe, versions
-from engine.run.record import RunResult, TrainingDiverged, wait_for_every_worker
+from engine.run.record import RunResult, TrainingDiverged, record, wait_for_every_worker
 from engine.run.resume import Resume, hold_lock, resumed_entry
 from engine.run.run_folder import create_run_folder
 
@@ -82,7 +82,7 @@ def _train_and_record(plan: Plan, kind: Learning, folder: Path, env: dict, resum
                       verbose: int) -> RunResult:
     trained = kind.train(plan, folder, resume, console, verbose)
     assessment = kind.assess(plan, trained, folder)
-    result = kind.record(plan, trained, assessment, folder, env, console)
+    result = record(plan, trained, assessment, folder, env, console)
     if plan.recipe.targets:
         console(target_line(plan.recipe.targets, result.metrics.get("test", {})))
     return result

@@ -12,8 +12,8 @@ import keras
 import numpy as np
 
 from common.declared import field_docs
-from common.files import atomic_path, write_json, write_text
-from common.text import plural, timestamp
+from common.files import atomic_path
+from common.text import plural
 from data import environments
 from engine.errors import RecipeError
 from engine.kinds import Learning, Trained
@@ -28,8 +28,6 @@ from engine.report.diagnosis import Finding, say_unreached, unreached_findings
 from engine.report.reinforcement_report import render
 from engine.report.tensorboard_logs import write_pictures, write_run_summaries
 from engine.run.plan import Plan
-from engine.run.record import RunResult
-from engine.run.resume import remove_backup
 
 # Fields of the other kinds, refused here unless left at their defaults, and why.
 NOT_HERE = {
@@ -173,9 +171,8 @@ def _metrics(plan, trained: Trained, assessment: Assessment) -> dict[str, Any]:
     }
 
 
-def record(plan, trained: Trained, assessment: Assessment, folder: Path, env: dict, console) -> RunResult:
-    """Write what a finished reinforcement run leaves, then tell the console."""
-    metrics = _metrics(plan, trained, assessment)
+def save(plan, trained: Trained, assessment: Assessment, folder: Path) -> None:
+    """TensorBoard's summaries (by environment step) and every network the agent keeps but its target copy."""
     steps = assessment.cost["environment_steps"]
     logs = folder / "logs"
     test_scalars = {key: value for key, value in assessment.test.items() if isinstance(value, float)}
@@ -191,30 +188,23 @@ def record(plan, trained: Trained, assessment: Assessment, folder: Path, env: di
             saved.set_weights(model.get_weights())
             with atomic_path(folder / ("model.keras" if name == "policy" else f"{name}_model.keras")) as temporary:
                 saved.save(temporary)
-    write_json(folder / "metrics.json", metrics)
-    write_text(folder / "report.md", render(plan, trained, assessment, metrics, folder, env))
-    remove_backup(folder)
-    env.update(status="complete", finished=timestamp(), train_seconds=trained.seconds, environment_steps=steps,
-               episodes=assessment.cost["episodes"], parameters=assessment.cost["parameters"], output_layer=plan.output,
-               environment=plan.prepared.to_dict())
-    env["progress"] = plan.kind.progress(plan.recipe.to_dict(), env, lambda: trained.log.rows)  # for make compare
-    write_json(folder / "env.json", env)
-    _print_summary(plan, trained, assessment, folder, console)
-    return RunResult(folder, metrics, trained.seconds)
 
 
-def _print_summary(plan, trained: Trained, assessment: Assessment, folder: Path, console) -> None:
+def finished(plan, assessment: Assessment) -> dict[str, Any]:
+    return {"environment_steps": assessment.cost["environment_steps"], "episodes": assessment.cost["episodes"],
+            "parameters": assessment.cost["parameters"], "output_layer": plan.output,
+            "environment": plan.prepared.to_dict()}
+
+
+def summary(plan, trained: Trained, assessment: Assessment, folder: Path) -> list[str]:
     test, baseline = assessment.test, assessment.baseline
-    console("")
-    console(f"{plan.recipe.name}: test mean return {test['mean_return']:.1f} +- {test['std_return']:.1f} over "
+    return ["", f"{plan.recipe.name}: test mean return {test['mean_return']:.1f} +- {test['std_return']:.1f} over "
             f"{plural(test['episodes'], 'greedy episode')} (random policy {baseline['mean_return']:.1f}); "
             f"{assessment.cost['environment_steps']:,} environment steps, "
-            f"{plural(assessment.cost['episodes'], 'episode')}, {trained.seconds:.1f} s of training")
-    for finding in assessment.findings:
-        console(f"Diagnosis, {finding.kind}: {finding.evidence}. Remedy: {finding.remedy}.")
-    console(f"Run folder: {folder}")
-    console(f"  report.md, metrics.json, model.keras, history.csv (one row per episode), recipe.json "
-            f"(make recipe NAME={folder}/recipe.json repeats this run), env.json, logs/")
+            f"{plural(assessment.cost['episodes'], 'episode')}, {trained.seconds:.1f} s of training",
+            f"Run folder: {folder}",
+            f"  report.md, metrics.json, model.keras, history.csv (one row per episode), recipe.json "
+            f"(make recipe NAME={folder}/recipe.json repeats this run), env.json, logs/"]
 
 
 
@@ -296,9 +286,21 @@ class Reinforcement(Learning):
     def assess(self, plan: Plan, trained: Trained, folder: Path) -> Assessment:
         return assess(plan, trained, folder)
 
-    def record(self, plan: Plan, trained: Trained, assessment: Assessment, folder: Path, env: dict,
-               console) -> RunResult:
-        return record(plan, trained, assessment, folder, env, console)
+    def metrics(self, plan: Plan, trained: Trained, assessment: Assessment) -> dict[str, Any]:
+        return _metrics(plan, trained, assessment)
+
+    def save(self, plan: Plan, trained: Trained, assessment: Assessment, folder: Path, metrics: dict) -> None:
+        save(plan, trained, assessment, folder)
+
+    def report(self, plan: Plan, trained: Trained, assessment: Assessment, metrics: dict, folder: Path, env: dict,
+               sections: list[str]) -> str:
+        return render(plan, trained, assessment, metrics, folder, env, sections)
+
+    def finished(self, plan: Plan, trained: Trained, assessment: Assessment) -> dict[str, Any]:
+        return finished(plan, assessment)
+
+    def summary(self, plan: Plan, trained: Trained, assessment: Assessment, folder: Path, metrics: dict) -> list[str]:
+        return summary(plan, trained, assessment, folder)
 
     def resume_line(self, epochs_done: int) -> str:
         return "the agent continues from its last backup."
