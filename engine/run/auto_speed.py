@@ -38,6 +38,7 @@ import tensorflow as tf
 
 from common.machine import has_bfloat16_arithmetic
 from engine.recipe.schema import SPEED_FILLED
+from engine.report.cost import EpochTimer
 from engine.run.speed import compute_capabilities
 
 SPEED = ("auto", "off")
@@ -117,18 +118,18 @@ def choose(recipe, strategy_name: str, projected_steps: int | None, probe: Probe
     record: dict[str, Any] = {"mode": recipe.speed, "candidates": [str(option) for option in options]}
     if recipe.speed == "auto":
         record["precision_by"] = precision_for(recipe, strategy_name)[1]
-    if len(options) == 1:
-        reason = "speed='off'" if recipe.speed == "off" else "the only candidate"
+
+    def keep_first(reason: str):
         return _with(recipe, first), {**record, "chosen": str(first), "chosen_by": reason}
+
+    if len(options) == 1:
+        return keep_first("speed='off'" if recipe.speed == "off" else "the only candidate")
     if strategy_name == "multi_worker":
-        return _with(recipe, first), {**record, "chosen": str(first),
-                                      "chosen_by": "no probe: every worker would have to time the same"}
+        return keep_first("no probe: every worker would have to time the same")
     if projected_steps is None:
-        return _with(recipe, first), {**record, "chosen": str(first),
-                                      "chosen_by": "no probe: this kind cannot say how many steps it will train"}
+        return keep_first("no probe: this kind cannot say how many steps it will train")
     if projected_steps < MIN_PROJECTED_STEPS:
-        return _with(recipe, first), {**record, "chosen": str(first), "chosen_by": (
-            f"no probe: {projected_steps} training steps are too few for one to pay for itself")}
+        return keep_first(f"no probe: {projected_steps} training steps are too few for one to pay for itself")
     started = time.perf_counter()
     timed = []
     with _names_kept():
@@ -137,9 +138,8 @@ def choose(recipe, strategy_name: str, projected_steps: int | None, probe: Probe
         projected = projected_steps * per_step
         if projected < PROBE_PAYS * cost * len(options):
             record.update(probe=timed, probe_seconds=round(time.perf_counter() - started, 3))
-            return _with(recipe, first), {**record, "chosen": str(first), "chosen_by": (
-                f"no further probe: training projected at {projected:.1f} s, too short for the probe "
-                f"({cost:.1f} s a setting) to pay for itself")}
+            return keep_first(f"no further probe: training projected at {projected:.1f} s, too short for the "
+                              f"probe ({cost:.1f} s a setting) to pay for itself")
         for option in options[1:]:
             per_option, cost = probe(_with(recipe, option))
             timed.append({"setting": str(option), "seconds_per_step": per_option, "seconds": round(cost, 3)})
@@ -155,7 +155,7 @@ def time_steps(model: keras.Model, batches: tf.data.Dataset) -> tuple[float, flo
     """Seconds per training step of a compiled model over `batches` (timed after a first call that traces), and
     the seconds it all took."""
     started = time.perf_counter()
-    clock = _Clock()
+    clock = EpochTimer()
     model.fit(batches.repeat(), steps_per_epoch=PROBE_STEPS, epochs=2, verbose=0, callbacks=[clock],
               shuffle=False)
     per_step = clock.seconds[-1] / PROBE_STEPS
@@ -164,19 +164,6 @@ def time_steps(model: keras.Model, batches: tf.data.Dataset) -> tuple[float, flo
 
 def projected_steps(samples: int, global_batch: int, epochs: int) -> int:
     return math.ceil(samples / global_batch) * epochs
-
-
-class _Clock(keras.callbacks.Callback):
-    def __init__(self) -> None:
-        super().__init__()
-        self.seconds: list[float] = []
-        self._start = 0.0
-
-    def on_epoch_begin(self, epoch, logs=None) -> None:
-        self._start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None) -> None:
-        self.seconds.append(time.perf_counter() - self._start)
 
 
 def _first(recipe) -> Candidate:
