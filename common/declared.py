@@ -2,7 +2,9 @@
 
 Settings are documented where they are declared, as comments (`# Labels asked for in each round.` above a
 field, or after it on its line); `field_docs` returns them so that a command can print them. `registrations`
-reads what a registry's decorator registers, the same way, from source.
+reads what a registry's decorator registers, the same way, from source: its name, its docstring and the keyword
+arguments it takes, so that `make list` and `make show` name the zoo's models and data's sources, and their
+arguments, without importing them (and TensorFlow with them).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import textwrap
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 def field_docs(cls: type) -> dict[str, str]:
@@ -53,6 +56,10 @@ class Registration:
     name: str  # the decorator's first argument when it is a string, else the function's name
     doc: str  # the function's docstring
     options: dict  # the decorator's keyword arguments whose values are literals
+    # The function's keyword arguments with their defaults (None where required), as
+    # common.signatures.accepted_arguments gives them once it is imported; None when a default is not a literal,
+    # which only importing it can tell.
+    arguments: dict[str, Any] | None = None
 
 
 def registrations(package: str, decorator: str) -> list[Registration]:
@@ -85,4 +92,22 @@ def _registration(function: ast.FunctionDef, call: ast.expr) -> Registration:
     for keyword in keywords:
         with contextlib.suppress(ValueError):
             options[keyword.arg] = ast.literal_eval(keyword.value)
-    return Registration(named, ast.get_docstring(function) or "", options)
+    return Registration(named, ast.get_docstring(function) or "", options, _arguments(function.args))
+
+
+def _arguments(signature: ast.arguments) -> dict[str, Any] | None:
+    """Keyword arguments and defaults, leaving out positional-only ones, *args and **kwargs, as
+    common.signatures.accepted_arguments does; None when a default is an expression rather than a literal."""
+    positional = [*signature.posonlyargs, *signature.args]
+    defaults = [None] * (len(positional) - len(signature.defaults)) + list(signature.defaults)
+    pairs = [*list(zip(positional, defaults, strict=True))[len(signature.posonlyargs):],
+             *zip(signature.kwonlyargs, signature.kw_defaults, strict=True)]
+    found: dict[str, Any] = {}
+    for argument, default in pairs:
+        if argument.arg == "self":
+            continue
+        try:
+            found[argument.arg] = None if default is None else ast.literal_eval(default)
+        except (ValueError, TypeError):
+            return None
+    return found

@@ -257,6 +257,7 @@ def _serve(arguments) -> int:
 
 
 def _show(name: str, overrides: list[str]) -> int:
+    """Every key a recipe's overrides can set, read without importing TensorFlow (engine.recipe.show says how)."""
     from engine.recipe.loading import load_recipe
     from engine.recipe.overrides import apply_overrides, parse_assignments
     from engine.recipe.show import render

@@ -16,6 +16,11 @@ A kind is found by name (`Recipe.kind`), in this order:
 
 A technique (active learning, a curriculum) is a kind that wraps another, declared by its own recipe field
 (`TECHNIQUES`); `kind_of(recipe)` gives the technique when the recipe declares one.
+
+What a kind declares (its name and fields, its settings with their meanings and ranges, the open keys it owns)
+is all that `make show` and the checks of a recipe need. A built-in's module imports TensorFlow, so each
+built-in's class subclasses a declaration in engine.learning.declarations (`DECLARATIONS`), which imports
+neither; `declaration(name)` gives that, and for a kind of one's own the kind itself.
 """
 
 from __future__ import annotations
@@ -39,6 +44,14 @@ BUILT_IN = {
 TECHNIQUES = {
     "active_learning": "engine.learning.active:ActiveLearning",
     "curriculum": "engine.learning.curriculum:Curriculum",
+}
+# Where each built-in's declaration lives: the light class its own class (BUILT_IN, TECHNIQUES) subclasses.
+DECLARATIONS = {
+    "supervised": "engine.learning.declarations:SupervisedDeclaration",
+    "unsupervised": "engine.learning.declarations:UnsupervisedDeclaration",
+    "reinforcement": "engine.learning.declarations:ReinforcementDeclaration",
+    TECHNIQUES["active_learning"]: "engine.learning.declarations:ActiveLearningDeclaration",
+    TECHNIQUES["curriculum"]: "engine.learning.declarations:CurriculumDeclaration",
 }
 
 
@@ -203,6 +216,7 @@ class Learning:
 
 _REGISTERED: dict[str, Learning] = {}
 _LOADED: dict[str, Learning] = {}
+_DECLARED: dict[str, Learning] = {}
 
 
 def register(name: str) -> Callable[[type[Learning]], type[Learning]]:
@@ -271,6 +285,23 @@ def kind_names() -> list[str]:
 def every_kind() -> list[Learning]:
     """Every built-in and registered kind, and every technique (for what each declares: fields, settings)."""
     return [kind_named(name) for name in kind_names()] + [technique(name) for name in TECHNIQUES]
+
+
+def declaration(name: str) -> Learning:
+    """What the kind `name` declares (`Learning.settings`, `docs`, `constraints`, `open_keys` and the class
+    attributes), read without importing a built-in's module (DECLARATIONS); a kind of one's own is its own
+    declaration, so this is `kind_named(name)` for every other name, refusals included."""
+    if name in _REGISTERED or name not in DECLARATIONS:
+        return kind_named(name)
+    if name not in _DECLARED:
+        module, _, attribute = DECLARATIONS[name].partition(":")
+        _DECLARED[name] = getattr(importlib.import_module(module), attribute)()
+    return _DECLARED[name]
+
+
+def every_declaration() -> list[Learning]:
+    """What `every_kind()` gives, each as `declaration` reads it: the built-ins without importing their modules."""
+    return [declaration(name) for name in kind_names()] + [declaration(TECHNIQUES[name]) for name in TECHNIQUES]
 
 
 def technique_settings(field_name: str, given: dict | None, settings_class: type):

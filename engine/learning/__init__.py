@@ -17,5 +17,7 @@ one at a time, and `engine.kinds.kind_of` gives it in place of the supervised ki
   from cross-fitted teachers or declared), against the same pace in random order or hardest first.
 
 engine.kinds finds each by name ("module:Class" in its BUILT_IN and TECHNIQUES) and imports it on first use;
-nothing below this package imports it.
+nothing below this package imports it. What each declares (its name, fields, settings and their ranges) is in
+`declarations`, which imports no TensorFlow: each kind's class subclasses its declaration, and `make show` and
+the checks of a recipe read it there (engine.kinds.declaration).
 """

@@ -37,14 +37,14 @@ import tensorflow as tf
 
 import data
 import data.pipeline
-from common.declared import field_docs
 from common.files import write_json, write_text
 from common.text import plural
 from engine.errors import RecipeError
 from engine.kinds import Recorded, Trained, technique_settings
 from engine.learning import supervised
+from engine.learning.declarations import STRATEGIES, ActiveLearningDeclaration
+from engine.learning.declarations import ActiveLearningSettings as Settings
 from engine.recipe.keras_objects import build_callbacks
-from engine.recipe.validation import POSITIVE_INT, Options
 from engine.report import label_efficiency
 from engine.report.cost import EpochTimer
 from engine.report.tensorboard_logs import write_scalars
@@ -56,29 +56,6 @@ STATE = "active_learning.json"
 ROUNDS = "rounds.csv"
 PICTURE = "label_efficiency.png"
 EVALUATION_BATCH = 512
-
-
-@dataclass(frozen=True)
-class Settings:
-    """The `active_learning` field of a recipe; the numbers' ranges are in engine.recipe.validation."""
-
-    # Labelled samples of each class to start from: a class-balanced seed set, as a labeller is first asked for.
-    initial_per_class: int = 2
-    # Labels asked for in each round, after the model of that round has scored the unlabelled pool.
-    query_size: int = 10
-    # Labels in all at which the loop stops (the last round trains on exactly this many).
-    budget: int = 200
-    # How the unlabelled samples are ranked: the smallest gap between the two likeliest classes ("margin"),
-    # the highest entropy ("entropy"), the lowest top probability ("least_confidence"), or "random" (the control).
-    strategy: str = "margin"
-
-
-STRATEGIES = ("margin", "entropy", "least_confidence", "random")
-
-
-def setting_defaults() -> dict[str, Any]:
-    """Every setting with its default: the keys `active_learning.<key>=...` overrides may add."""
-    return dataclasses.asdict(Settings())
 
 
 def settings_of(recipe) -> Settings:
@@ -285,23 +262,9 @@ def trial_score(recipe, prepared: data.Prepared, chosen) -> dict[str, float]:
             **{f"val_{name}": value for name, value in last.metrics["validation"].items()}}
 
 
-class ActiveLearning(supervised.Supervised):
-    """Supervised learning whose training split is a pool of unlabelled samples, labelled round by round."""
-
-    name = "supervised, active learning"
-    technique = "active_learning"
-    wraps = ("supervised",)
-    without_epochs = "an active-learning recipe trains in rounds of labelling, each a new fit"
-
-    def settings(self) -> dict[str, Any]:
-        return setting_defaults()
-
-    def docs(self, config: dict) -> dict[str, str]:
-        return {f"active_learning.{key}": doc for key, doc in field_docs(Settings).items()}
-
-    def constraints(self) -> dict[str, Any]:
-        return {"active_learning.initial_per_class": POSITIVE_INT, "active_learning.query_size": POSITIVE_INT,
-                "active_learning.budget": POSITIVE_INT, "active_learning.strategy": Options(set(STRATEGIES))}
+class ActiveLearning(ActiveLearningDeclaration, supervised.Supervised):
+    """Supervised learning whose training split is a pool of unlabelled samples, labelled round by round; its
+    name, settings and their ranges are declared in engine.learning.declarations."""
 
     def check(self, recipe) -> None:
         """Refuse, before any data is read, what active learning cannot wrap."""

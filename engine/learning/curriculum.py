@@ -27,8 +27,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from dataclasses import dataclass
-from numbers import Integral, Real
 from pathlib import Path
 from typing import Any
 
@@ -38,15 +36,15 @@ import tensorflow as tf
 from sklearn.model_selection import StratifiedKFold
 
 import data
-from common.declared import field_docs
 from common.files import atomic_path
 from common.references import import_reference, is_reference
 from common.text import plural
 from engine.errors import RecipeError
 from engine.kinds import Recorded, Trained, technique_settings
 from engine.learning import supervised
+from engine.learning.declarations import ORDERS, PACINGS, CurriculumDeclaration
+from engine.learning.declarations import CurriculumSettings as Settings
 from engine.recipe.keras_objects import build_callbacks, build_loss
-from engine.recipe.validation import POSITIVE_INT, Interval, Options
 from engine.report import plots
 from engine.run.building import build_model
 from engine.run.plan import Plan
@@ -54,37 +52,7 @@ from engine.run.resume import Resume
 
 SCORES = "difficulty.npy"
 PICTURE = "pacing.png"
-PACINGS = ("linear", "step", "exponential")
-ORDERS = ("curriculum", "random", "anti")
 STEPS = 4  # the `step` pacing's number of equal steps from start_fraction to everything
-
-
-@dataclass(frozen=True)
-class Settings:
-    """The `curriculum` field of a recipe; the numbers' ranges are in engine.recipe.validation."""
-
-    # "teacher_loss" (cross-fitted), a ".npy" file of one score per training sample, or "file.py:function".
-    difficulty: str = "teacher_loss"
-    # How the allowed fraction grows: "linear", "step" or "exponential".
-    pacing: str = "linear"
-    # The fraction of the training split (easiest first) the first epoch draws from.
-    start_fraction: float = 0.2
-    # The fraction of the epochs after which the pace reaches `end_fraction`.
-    full_at: float = 0.5
-    # The fraction allowed from `full_at` on: 1 shows every sample in the end; below 1 keeps only the easiest
-    # (a cross-fitted teacher's small-loss selection under label noise, after Han et al. 2018, "Co-teaching").
-    end_fraction: float = 1.0
-    # "curriculum" (easiest first); the controls "random" (same pace, random order) and "anti" (hardest first).
-    order: str = "curriculum"
-    # Folds of the training split for `teacher_loss`: each is scored by a teacher trained on the others.
-    folds: int = 2
-    # The teachers' epochs (with the recipe's callbacks, so early stopping still applies); null: the recipe's.
-    teacher_epochs: int | None = None
-
-
-def setting_defaults() -> dict[str, Any]:
-    """Every setting with its default: the keys `curriculum.<key>=...` overrides may add."""
-    return dataclasses.asdict(Settings())
 
 
 def settings_of(recipe) -> Settings:
@@ -278,28 +246,9 @@ def summary(plan: Plan, scores: np.ndarray) -> dict[str, Any]:
     return found
 
 
-class Curriculum(supervised.Supervised):
-    """Supervised learning on paced batches: the easiest samples first, more of the split as epochs go by."""
-
-    name = "supervised, curriculum"
-    technique = "curriculum"
-    wraps = ("supervised",)
-    without_epochs = "a curriculum recipe trains at a pace fixed over all its epochs"
-
-    def settings(self) -> dict[str, Any]:
-        return setting_defaults()
-
-    def docs(self, config: dict) -> dict[str, str]:
-        return {f"curriculum.{key}": doc for key, doc in field_docs(Settings).items()}
-
-    def constraints(self) -> dict[str, Any]:
-        fraction = Interval(Real, 0, 1, closed="right")
-        return {"curriculum.start_fraction": fraction, "curriculum.full_at": fraction,
-                "curriculum.end_fraction": fraction, "curriculum.pacing": Options(set(PACINGS)),
-                "curriculum.order": Options(set(ORDERS)),
-                # one fold would leave no teacher any data
-                "curriculum.folds": Interval(Integral, 2, None, closed="left"),
-                "curriculum.teacher_epochs": (POSITIVE_INT, None)}
+class Curriculum(CurriculumDeclaration, supervised.Supervised):
+    """Supervised learning on paced batches: the easiest samples first, more of the split as epochs go by; its
+    name, settings and their ranges are declared in engine.learning.declarations."""
 
     def check(self, recipe) -> None:
         """Refuse, before any data is read, what a curriculum cannot wrap or a difficulty it cannot read."""

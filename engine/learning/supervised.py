@@ -21,7 +21,8 @@ from pathlib import Path
 
 import data
 from common.text import plural
-from engine.kinds import Learning, Trained
+from engine.kinds import Trained
+from engine.learning.declarations import SupervisedDeclaration
 from engine.recipe.keras_objects import build_callbacks
 from engine.report import assessment
 from engine.report.cost import EpochTimer
@@ -158,13 +159,11 @@ def assess(plan: Plan, trained: Trained, folder: Path) -> assessment.Assessment:
     return assessed
 
 
-class Supervised(Learning):
+class Supervised(SupervisedDeclaration):
     """The default kind, and the base of every kind that trains a compiled model with `model.fit` on a dataset:
     the data prepared by data.prepare, the recipe's model compiled under the strategy, the fit phases above,
-    scikit-learn's assessment, and the engine's record (engine.run.record)."""
-
-    name = "supervised"
-    servable = True
+    scikit-learn's assessment, and the engine's record (engine.run.record). Its name and what it declares are in
+    engine.learning.declarations."""
 
     def prepare(self, recipe) -> data.Prepared:
         return prepare_data(recipe)

@@ -31,6 +31,7 @@ import data
 import zoo
 from engine.errors import RecipeError
 from engine.kinds import Trained
+from engine.learning.declarations import UnsupervisedDeclaration
 from engine.learning.supervised import Supervised, loss_name
 from engine.recipe.schema import Recipe
 from engine.report import plots
@@ -176,12 +177,9 @@ def assess(plan: Plan, trained: Trained, folder: Path) -> Assessment:
 
 
 
-class Unsupervised(Supervised):
-    """Trained as supervised learning is, each input its own target; assessed by what its codes hold."""
-
-    name = "unsupervised"
-    labelled = False
-    servable = False
+class Unsupervised(UnsupervisedDeclaration, Supervised):
+    """Trained as supervised learning is, each input its own target; assessed by what its codes hold. Its name and
+    what it declares (no labels, nothing to serve) are in engine.learning.declarations."""
 
     def check(self, recipe: Recipe) -> None:
         check(recipe)

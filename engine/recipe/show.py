@@ -5,6 +5,11 @@ key accepts comes from the validation table (engine.recipe.validation) or else t
 what it means is the comment written beside the field where it is declared (schema's dataclasses, a kind's or
 technique's settings, an agent's `Settings`). Keys an open part accepts but the recipe does not set (a zoo
 model's arguments, the optimizer's, a callback's) follow, with their defaults.
+
+All of it is read without importing TensorFlow, Keras or scikit-learn, so that the command answers at once: the
+kinds' declarations from engine.learning.declarations (engine.kinds.declaration), the zoo's builders and data's
+loaders from their source, and Keras's classes from a snapshot of their arguments (engine.recipe.open_keys).
+A recipe of one's own that imports Keras, or a part it configures in its own code, still imports what it needs.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import Any
 
 from common.declared import field_docs
 from common.text import first_sentence
-from engine.kinds import TECHNIQUES, kind_named, technique
+from engine.kinds import TECHNIQUES, declaration
 from engine.recipe import hp
 from engine.recipe.open_keys import open_keys
 from engine.recipe.overrides import CLASS_AT
@@ -82,10 +87,10 @@ def _docs(recipe: Recipe, config: dict) -> dict[str, str]:
     for path, cls in CLASS_AT.items():
         for name, doc in field_docs(cls).items():
             docs[f"{path}.{name}" if path else name] = doc
-    docs.update(kind_named(recipe.kind).docs(config))
+    docs.update(declaration(recipe.kind).docs(config))
     for name in TECHNIQUES:
         if config.get(name):
-            docs.update(technique(name).docs(config))
+            docs.update(declaration(TECHNIQUES[name]).docs(config))
     return docs
 
 

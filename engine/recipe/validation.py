@@ -22,7 +22,7 @@ from typing import Any
 
 from common.references import is_reference
 from engine.errors import RecipeError
-from engine.kinds import every_kind, kind_names
+from engine.kinds import every_declaration, kind_names
 from engine.recipe import hp
 
 CLOSED = ("left", "right", "both", "neither")
@@ -322,7 +322,7 @@ def check_numbers(config: dict[str, Any]) -> None:
 def constraints_for(path: tuple[str, ...] | str) -> tuple[Constraint, ...] | None:
     """The constraints stated for a dotted key (a string or its parts), or None when it has none."""
     parts = tuple(path.split(".")) if isinstance(path, str) else path
-    exact, patterns = _compiled(tuple(kind.name for kind in every_kind()))
+    exact, patterns = _compiled(tuple(kind.name for kind in every_declaration()))
     found = exact.get(parts)
     if found is not None:
         return found
@@ -403,9 +403,10 @@ def _as_constraints(entry: Any) -> tuple[Constraint, ...]:
 
 
 def table() -> dict[str, Any]:
-    """The whole validation table: CONSTRAINTS plus the ranges each registered kind and technique states."""
+    """The whole validation table: CONSTRAINTS plus the ranges each registered kind and technique states (as
+    engine.kinds.declaration reads them: a built-in's without importing its module, and TensorFlow with it)."""
     owned: dict[str, Any] = {}
-    for kind in every_kind():
+    for kind in every_declaration():
         owned.update(kind.constraints())
     return {**CONSTRAINTS, **owned}
 

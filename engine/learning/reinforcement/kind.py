@@ -4,24 +4,22 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from numbers import Real
 from pathlib import Path
 from typing import Any
 
 import keras
 import numpy as np
 
-from common.declared import field_docs
 from common.files import atomic_path
 from common.text import plural
 from data import environments
 from engine.errors import RecipeError
-from engine.kinds import Learning, Trained
+from engine.kinds import Trained
+from engine.learning.declarations import ReinforcementDeclaration
 from engine.learning.reinforcement import agents, evaluation
 from engine.learning.reinforcement.session import Session
 from engine.recipe.keras_objects import build_optimizer
 from engine.recipe.schema import Recipe
-from engine.recipe.validation import NON_NEGATIVE, NON_NEGATIVE_INT, POSITIVE, POSITIVE_INT, UNIT, Interval
 from engine.report import returns
 from engine.report.cost import peak_memory_bytes
 from engine.report.diagnosis import Finding, say_unreached, unreached_findings
@@ -233,40 +231,9 @@ def trial_score(recipe: Recipe, model: keras.Model, prepared: environments.Descr
     return {"mean_return": float(np.mean(returns))}
 
 
-class Reinforcement(Learning):
-    """An agent in a Gymnasium environment: no dataset, its own loop, assessment and record (this module)."""
-
-    name = "reinforcement"
-    fields = ("environment", "agent", "model")
-    without_epochs = "a reinforcement recipe trains in environment steps"
-
-    def open_keys(self, config: dict, path: str) -> dict[str, Any] | None:
-        if path == "agent.args" and isinstance(config.get("agent"), dict):
-            return agents.setting_defaults(config["agent"].get("algorithm"))
-        return None
-
-    def docs(self, config: dict) -> dict[str, str]:
-        algorithm = (config.get("agent") or {}).get("algorithm")
-        if algorithm not in agents.ALGORITHMS:
-            return {}
-        return {f"agent.args.{key}": doc for key, doc in field_docs(agents.ALGORITHMS[algorithm][0].Settings).items()}
-
-    def constraints(self) -> dict[str, Any]:
-        # A discount above 1 makes returns grow without bound, a negative one flips the sign of every later reward.
-        share = Interval(Real, 0, 1, closed="right")
-        return {
-            "agent.total_steps": POSITIVE_INT, "agent.gamma": UNIT, "agent.evaluation_episodes": POSITIVE_INT,
-            "agent.args.buffer_size": POSITIVE_INT, "agent.args.learning_starts": NON_NEGATIVE_INT,
-            "agent.args.train_frequency": POSITIVE_INT, "agent.args.gradient_steps": POSITIVE_INT,
-            "agent.args.target_update_period": POSITIVE_INT, "agent.args.tau": share,
-            "agent.args.exploration_initial": UNIT, "agent.args.exploration_final": UNIT,
-            "agent.args.exploration_fraction": share, "agent.args.validation_period": NON_NEGATIVE_INT,
-            "agent.args.validation_episodes": POSITIVE_INT, "agent.args.environments": POSITIVE_INT,
-            "agent.args.rollout_steps": POSITIVE_INT, "agent.args.update_epochs": POSITIVE_INT,
-            "agent.args.gae_lambda": UNIT, "agent.args.clip_range": POSITIVE,
-            "agent.args.entropy_coefficient": NON_NEGATIVE, "agent.args.value_coefficient": NON_NEGATIVE,
-            "agent.args.max_grad_norm": (POSITIVE, None),
-        }
+class Reinforcement(ReinforcementDeclaration):
+    """An agent in a Gymnasium environment: no dataset, its own loop, assessment and record (this module). Its
+    name, fields, the agents' settings and their ranges are declared in engine.learning.declarations."""
 
     def check(self, recipe: Recipe) -> None:
         check(recipe)

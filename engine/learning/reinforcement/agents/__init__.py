@@ -3,7 +3,8 @@
 - `dqn`: a Q network, a replay buffer, a target network and an epsilon-greedy exploration schedule.
 - `ppo`: an on-policy actor-critic with a clipped objective and generalized advantage estimation.
 
-Each module offers `Settings` (its `agent.args`, every field with its default and reason), `unreached(settings,
+Each module offers `Settings` (its `agent.args`, every field with its default and reason, declared in
+engine.learning.declarations so that `make show` reads them without TensorFlow), `unreached(settings,
 total_steps)` (the phases a budget never reaches), `build(plan, settings)` (the policy network, from the
 recipe's model) and its agent class, whose `learn(session)` is the algorithm's loop
 (engine.learning.reinforcement.session runs what is around it).
@@ -11,10 +12,10 @@ recipe's model) and its agent class, whose `learn(session)` is the algorithm's l
 
 from __future__ import annotations
 
-import dataclasses
 from types import ModuleType
 
 from engine.errors import RecipeError, suggestion
+from engine.learning.declarations import agent_setting_defaults
 from engine.learning.reinforcement.agents import dqn, ppo
 
 ALGORITHMS: dict[str, tuple[ModuleType, type]] = {"dqn": (dqn, dqn.DQN), "ppo": (ppo, ppo.PPO)}
@@ -30,9 +31,7 @@ def module_of(algorithm: str) -> ModuleType:
 
 def setting_defaults(algorithm: str) -> dict:
     """Every setting an algorithm takes in `agent.args`, with its default (for overrides of keys not yet set)."""
-    if algorithm not in ALGORITHMS:
-        return {}
-    return {field.name: field.default for field in dataclasses.fields(ALGORITHMS[algorithm][0].Settings)}
+    return agent_setting_defaults(algorithm)
 
 
 def settings_for(agent) -> object:

@@ -13,36 +13,18 @@ gradient steps of one round run in one call.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from engine.learning.declarations import DQNSettings as Settings  # its `agent.args`, each with its reason
 from engine.learning.reinforcement.agents.base import Agent, network
 from engine.learning.reinforcement.replay import ReplayBuffer
 
 # A collapse's remedy (engine.report.returns): DQN steadies its updates by moving its target network less often.
 STEADIER = "update the target network less often (agent.args.target_update_period) or more gently (agent.args.tau)"
-
-
-@dataclass
-class Settings:
-    """DQN's own settings (`agent.args`); gamma, the budget, the network, optimizer and batch are the recipe's."""
-
-    buffer_size: int = 100_000  # transitions kept for replay; the oldest are overwritten
-    learning_starts: int = 1_000  # steps of experience collected before the first gradient step
-    train_frequency: int = 4  # environment steps between rounds of gradient steps
-    gradient_steps: int = 1  # gradient steps per round
-    target_update_period: int = 1_000  # environment steps between target network updates
-    tau: float = 1.0  # how far each update moves the target network towards the Q network (1: a copy)
-    exploration_initial: float = 1.0  # epsilon at the first step
-    exploration_final: float = 0.05  # epsilon once the schedule has run
-    exploration_fraction: float = 0.1  # share of the budget over which epsilon falls linearly
-    max_grad_norm: float | None = 10.0  # gradients are clipped to this global norm, Stable-Baselines3's default
-    validation_period: int = 5_000  # steps between greedy validations (0: none, the last network is kept)
-    validation_episodes: int = 10  # greedy episodes per validation, on seeds apart from training's and test's
 
 
 def linear_schedule(start: float, end: float, duration: float, step: int) -> float:

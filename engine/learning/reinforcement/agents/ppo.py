@@ -19,13 +19,13 @@ compiled call.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 import keras
 import numpy as np
 import tensorflow as tf
 
+from engine.learning.declarations import PPOSettings as Settings  # its `agent.args`, each with its reason
 from engine.learning.reinforcement.agents.base import Agent, network
 
 # What a rollout keeps of each step.
@@ -34,23 +34,6 @@ ROLLOUT = ("observations", "actions", "log_probabilities", "values", "rewards", 
 
 # A collapse's remedy (engine.report.returns): PPO steadies its updates by letting each move the policy less.
 STEADIER = "narrow the clip range (agent.args.clip_range) or take fewer passes per rollout (agent.args.update_epochs)"
-
-
-@dataclass
-class Settings:
-    """PPO's own settings (`agent.args`); gamma, the budget, the network, optimizer and batch are the recipe's."""
-
-    environments: int = 8  # environments stepped side by side
-    rollout_steps: int = 32  # steps of each environment per rollout, before an update
-    update_epochs: int = 10  # passes over each rollout
-    gae_lambda: float = 0.95  # generalized advantage estimation's trade of bias (0) for variance (1)
-    clip_range: float = 0.2  # how far one update may move the probability ratio from 1
-    entropy_coefficient: float = 0.0  # weight of the entropy bonus (exploration)
-    value_coefficient: float = 0.5  # weight of the value loss
-    max_grad_norm: float | None = 0.5  # gradients are clipped to this global norm (None: not clipped)
-    anneal: bool = True  # learning rate and clip range fall linearly to 0 over the budget
-    validation_period: int = 10_000  # steps between greedy validations (0: none, the last network is kept)
-    validation_episodes: int = 10  # greedy episodes per validation, on seeds apart from training's and test's
 
 
 def unreached(settings: Settings, total_steps: int) -> list[tuple[str, str]]:
