@@ -11,6 +11,10 @@ with TensorFlow's deterministic ops, as the engine runs. Nothing of the engine i
 gives the model, as `keras_hub` or `keras.applications` would in a script, and for MNIST-1D `data`
 gives the generated set and the shift layer, as a dataset library would. `clock` is a callback that
 notes when each epoch begins (benchmarks.overhead passes the same one to both arms).
+
+`settings` are what a user who knows Keras's speed switches would set by hand: the global dtype policy
+(`keras.mixed_precision.set_global_policy`) and `compile(steps_per_execution=...)`; by default float32 and one
+step, the script most users write. benchmarks.overhead tries a few of them as the "best hand-set" arm.
 """
 
 from __future__ import annotations
@@ -28,6 +32,15 @@ from sklearn.preprocessing import StandardScaler
 import data
 import zoo
 from benchmarks.clock import EpochClock
+
+SCRIPT = {"precision": "float32", "steps_per_execution": 1}
+
+
+def use(settings: dict | None) -> dict:
+    """Set the dtype policy of `settings` (SCRIPT where None); the keyword arguments for `model.compile`."""
+    settings = {**SCRIPT, **(settings or {})}
+    keras.mixed_precision.set_global_policy(settings["precision"])
+    return {"steps_per_execution": settings["steps_per_execution"]}
 
 
 def split(features, targets, validation: float, test: float, seed: int):
@@ -62,38 +75,42 @@ def train(model, parts, batch_size: int, seed: int, epochs: int, callbacks: list
     return model.evaluate(pipeline(x_test, y_test, batch_size, seed, False), return_dict=True, verbose=0)
 
 
-def digits_cnn(epochs: int, clock: keras.callbacks.Callback) -> dict:
+def digits_cnn(epochs: int, clock: keras.callbacks.Callback, settings: dict | None = None) -> dict:
     seed = 42
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
+    compiled = use(settings)
     images, labels = datasets.load_digits(return_X_y=True)
     images = (images / 16).astype("float32").reshape(-1, 8, 8, 1)
     parts = split(images, labels.astype("int64"), 0.15, 0.2, seed)
     model = zoo.create("small_cnn", (8, 8, 1), 10, filters=32, blocks=2, dense_units=128, dropout=0.3)
     model.compile(optimizer=keras.optimizers.Adam(2e-3), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+                  metrics=["accuracy"], **compiled)
     plateau = keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=4)
     return train(model, parts, 32, seed, epochs, [clock, plateau])
 
 
-def breast_cancer_mlp(epochs: int, clock: keras.callbacks.Callback) -> dict:
+def breast_cancer_mlp(epochs: int, clock: keras.callbacks.Callback, settings: dict | None = None) -> dict:
     seed = 42
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
+    compiled = use(settings)
     rows, labels = datasets.load_breast_cancer(return_X_y=True)
     parts = split(rows.astype("float32"), labels.astype("int64"), 0.15, 0.2, seed)
     scaler = StandardScaler().fit(parts[0][0])
     parts = [(scaler.transform(x).astype("float32"), y) for x, y in parts]
     model = zoo.create("mlp", (30,), 1, width=32, depth=2, l2=1e-3, dropout=0.2, output_activation="sigmoid")
-    model.compile(optimizer=keras.optimizers.RMSprop(1e-3), loss="binary_crossentropy", metrics=["accuracy"])
+    model.compile(optimizer=keras.optimizers.RMSprop(1e-3), loss="binary_crossentropy", metrics=["accuracy"],
+                  **compiled)
     stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=10, restore_best_weights=True)
     return train(model, parts, 32, seed, epochs, [clock, stop])
 
 
-def mnist1d_cnn(epochs: int, clock: keras.callbacks.Callback) -> dict:
+def mnist1d_cnn(epochs: int, clock: keras.callbacks.Callback, settings: dict | None = None) -> dict:
     seed = 42
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
+    compiled = use(settings)
     generated = data.load("mnist1d")  # the package's own train / test split, as a dataset library gives it
     rows = np.arange(len(generated.targets))
     train_rows, validation_rows = train_test_split(rows, test_size=0.1, random_state=seed, stratify=generated.targets)
@@ -103,7 +120,7 @@ def mnist1d_cnn(epochs: int, clock: keras.callbacks.Callback) -> dict:
     shift = data.build_augmentation([{"name": "random_shift", "max_shift": 4, "fill_mode": "wrap"}], seed, (40, 1))
     model = zoo.create("conv1d", (40, 1), 10, filters=32, blocks=3, kernel_size=5, batch_norm=True, dropout=0.2)
     model.compile(optimizer=keras.optimizers.Adam(3e-3), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+                  metrics=["accuracy"], **compiled)
     plateau = keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=5)
     return train(model, parts, 64, seed, epochs, [clock, plateau], augment=shift)
 

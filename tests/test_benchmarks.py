@@ -16,6 +16,22 @@ def test_every_hand_written_script_is_a_catalog_recipe():
     assert set(SCRIPTS) <= set(catalog_names())
 
 
+def test_the_hand_set_arm_sets_the_dtype_policy_and_steps_the_script_compiles_with():
+    import keras
+
+    from benchmarks.handwritten import use
+    from benchmarks.overhead import HAND_SET
+
+    try:
+        assert use(None) == {"steps_per_execution": 1}
+        assert keras.mixed_precision.global_policy().name == "float32"
+        for settings in HAND_SET:
+            assert use(settings) == {"steps_per_execution": settings["steps_per_execution"]}
+            assert keras.mixed_precision.global_policy().name == settings["precision"]
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+
+
 @pytest.mark.figures
 def test_the_hand_written_script_and_the_engine_reach_the_same_test_metrics(tmp_path):
     clock = EpochClock()
