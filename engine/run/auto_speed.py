@@ -11,8 +11,12 @@ exists:
 - Steps per execution, one or eight, which change no arithmetic: where there is a choice, a short probe
   times each on the real model and batches (PROBE_STEPS timed steps after a first call that traces), and
   eight win when they beat one by more than MARGIN. The probe runs only where training is projected to take
-  at least PROBE_PAYS times what the probe costs, so that it pays for itself; otherwise one step is chosen
-  without it. A setting the recipe gives is the only candidate for it.
+  at least PROBE_PAYS times what the probe costs, so that it pays for itself. A run too short for that gets
+  UNPROBED (eight) steps without a probe: a short run is most often a small model on a small dataset, whose
+  steps are dominated by the fixed cost of each call into TensorFlow that eight steps a call divide by
+  eight (Keras's `compile` documentation names small models with a large Python overhead as the case for
+  it; benchmarks.overhead measures it against the script). A setting the recipe gives is the only candidate
+  for it.
 - The probe's models are thrown away and Keras's layer-name counters put back; engine.run.plan seeds every
   random generator afresh after the choice, probe or not, so the run itself starts exactly as a run given
   the chosen settings would (a rerun from the run's recipe.json, which holds them, replays them without a
@@ -47,6 +51,11 @@ PROBE_STEPS = 48  # timed training steps per candidate (a multiple of every entr
 MARGIN = 0.05  # eight steps per execution must be this much faster than one to be chosen
 PROBE_PAYS = 20.0  # the projected training must take this many times the probe's cost for a probe to run
 MIN_PROJECTED_STEPS = 5000  # below this many training steps no probe can pay for itself; none runs
+UNPROBED = 8  # steps per execution of a run too short for a probe to pay for itself
+# Strategies of one device, where steps per execution above one may be chosen. Under MirroredStrategy (two
+# logical CPU devices) Keras 3.15's multi-step loop fails ("You must feed a value for placeholder tensor"), and
+# multi-worker training runs MirroredStrategy's collective sibling: both keep one step.
+ONE_DEVICE = ("cpu", "gpu", "tpu")
 # Zoo models whose catalog recipes keep their test metric within its float32 seed spread in bfloat16
 # (python -m benchmarks.sixteen, which writes benchmarks/results/sixteen.json; a test holds this list to the
 # models it kept). A model not listed trains in float32 unless its recipe asks for 16 bits.
@@ -91,7 +100,8 @@ def precision_for(recipe, strategy_name: str) -> tuple[str, str]:
 def candidates(recipe, strategy_name: str) -> list[Candidate]:
     """The settings left to choose: the precision for the hardware, with one step per execution first."""
     precision = precision_for(recipe, strategy_name)[0]
-    steps = [recipe.steps_per_execution] if recipe.steps_per_execution is not None else list(STEPS)
+    steps = [recipe.steps_per_execution] if recipe.steps_per_execution is not None else \
+        list(STEPS) if strategy_name in ONE_DEVICE else [1]
     return [Candidate(precision, step) for step in steps]
 
 
@@ -123,13 +133,18 @@ def choose(recipe, strategy_name: str, projected_steps: int | None, probe: Probe
         return _with(recipe, first), {**record, "chosen": str(first), "chosen_by": reason}
 
     if len(options) == 1:
-        return keep_first("speed='off'" if recipe.speed == "off" else "the only candidate")
-    if strategy_name == "multi_worker":
-        return keep_first("no probe: every worker would have to time the same")
+        return keep_first("speed='off'" if recipe.speed == "off" else "the only candidate" if
+                          recipe.steps_per_execution is not None or strategy_name in ONE_DEVICE else
+                          f"one step per execution: more fail under strategy={strategy_name!r}")
     if projected_steps is None:
         return keep_first("no probe: this kind cannot say how many steps it will train")
+    def keep_unprobed(reason: str):
+        kept = next((option for option in options if option.steps_per_execution == UNPROBED), first)
+        return _with(recipe, kept), {**record, "chosen": str(kept), "chosen_by": reason}
+
     if projected_steps < MIN_PROJECTED_STEPS:
-        return keep_first(f"no probe: {projected_steps} training steps are too few for one to pay for itself")
+        return keep_unprobed(f"no probe: {projected_steps} training steps are too few for one to pay for "
+                             f"itself; {UNPROBED} steps per execution, as for every run this short")
     started = time.perf_counter()
     timed = []
     with _names_kept():
@@ -138,8 +153,9 @@ def choose(recipe, strategy_name: str, projected_steps: int | None, probe: Probe
         projected = projected_steps * per_step
         if projected < PROBE_PAYS * cost * len(options):
             record.update(probe=timed, probe_seconds=round(time.perf_counter() - started, 3))
-            return keep_first(f"no further probe: training projected at {projected:.1f} s, too short for the "
-                              f"probe ({cost:.1f} s a setting) to pay for itself")
+            return keep_unprobed(f"no further probe: training projected at {projected:.1f} s, too short for the "
+                                 f"probe ({cost:.1f} s a setting) to pay for itself; {UNPROBED} steps per "
+                                 "execution, as for every run this short")
         for option in options[1:]:
             per_option, cost = probe(_with(recipe, option))
             timed.append({"setting": str(option), "seconds_per_step": per_option, "seconds": round(cost, 3)})

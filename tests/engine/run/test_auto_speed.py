@@ -84,10 +84,18 @@ def test_explicit_settings_win_and_only_the_unset_one_is_chosen(probe_always):
     assert both.speed == {"mode": "auto", "chosen_by": "the recipe"} and both.recipe.steps_per_execution == 2
 
 
-def test_a_short_run_is_not_probed_and_says_why():
+def test_a_short_run_is_not_probed_says_why_and_takes_eight_steps_per_execution():
     plan = plan_recipe(dataclasses.replace(load_recipe("iris_mlp"), epochs=2))
-    assert "probe" not in plan.speed and plan.speed["chosen"] == "float32, 1 step per execution"
+    assert "probe" not in plan.speed and plan.speed["chosen"] == "float32, 8 steps per execution"
     assert plan.speed["chosen_by"].startswith("no probe:") and "too few" in plan.speed["chosen_by"]
+    assert plan.recipe.steps_per_execution == auto_speed.UNPROBED == 8
+
+
+def test_eight_steps_per_execution_change_no_figure_of_a_short_run(runs_dir):
+    eight, one = run(runs_dir / "a"), run(runs_dir / "b", steps_per_execution=1)
+    assert read_json(eight.folder / "recipe.json")["steps_per_execution"] == 8
+    assert weights(eight) == weights(one)
+    assert eight.metrics["test"] == one.metrics["test"]
 
 
 def test_a_kind_that_does_not_fit_batches_keeps_its_settings_unset():
@@ -128,3 +136,14 @@ def test_no_native_bfloat16_where_onednn_is_off_or_capped_below_it(monkeypatch, 
     assert machine.has_bfloat16_arithmetic()
     monkeypatch.setenv(variable, value)
     assert not machine.has_bfloat16_arithmetic()
+
+
+@pytest.mark.parametrize("strategy", ["mirrored", "multi_worker"])
+def test_replicated_strategies_keep_one_step_per_execution_and_say_why(strategy):
+    # Keras 3.15's multi-step loop fails under MirroredStrategy; nothing may be probed or chosen above one.
+    def probe(recipe):
+        raise AssertionError("no probe under a replicated strategy")
+
+    recipe, record = auto_speed.choose(load_recipe("iris_mlp"), strategy, 100_000, probe)
+    assert recipe.steps_per_execution == 1 and record["chosen"] == "float32, 1 step per execution"
+    assert record["chosen_by"] == f"one step per execution: more fail under strategy={strategy!r}"

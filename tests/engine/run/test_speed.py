@@ -33,7 +33,9 @@ def test_precision_sets_the_policy_and_keeps_outputs_in_float32(precision, compu
 def test_float32_is_the_default_and_jit_auto_follows_keras_off_on_a_cpu():
     model = built()
     assert model.dtype_policy.name == "float32" and model.jit_compile is False
-    assert int(model.steps_per_execution) == 1
+    # A one-epoch run is too short to probe: eight steps per execution (engine.run.auto_speed.UNPROBED).
+    assert int(model.steps_per_execution) == 8
+    assert int(built(speed="off").steps_per_execution) == 1
 
 
 def test_jit_compile_and_steps_per_execution_reach_the_compiled_model():
