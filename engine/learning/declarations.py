@@ -54,19 +54,26 @@ class ActiveLearningSettings:
 STRATEGIES = ("margin", "entropy", "least_confidence", "random")
 
 
-class ActiveLearningDeclaration(SupervisedDeclaration):
+class TechniqueDeclaration(SupervisedDeclaration):
+    """A technique's settings are the fields of its `settings_class`, under the recipe field `technique`."""
+
+    settings_class: type
+
+    def settings(self) -> dict[str, Any]:
+        return dataclasses.asdict(self.settings_class())
+
+    def docs(self, config: dict) -> dict[str, str]:
+        return {f"{self.technique}.{key}": doc for key, doc in field_docs(self.settings_class).items()}
+
+
+class ActiveLearningDeclaration(TechniqueDeclaration):
     """engine.learning.active.ActiveLearning: which training samples get labels, round by round."""
 
     name = "supervised, active learning"
     technique = "active_learning"
+    settings_class = ActiveLearningSettings
     wraps = ("supervised",)
     without_epochs = "an active-learning recipe trains in rounds of labelling, each a new fit"
-
-    def settings(self) -> dict[str, Any]:
-        return dataclasses.asdict(ActiveLearningSettings())
-
-    def docs(self, config: dict) -> dict[str, str]:
-        return {f"active_learning.{key}": doc for key, doc in field_docs(ActiveLearningSettings).items()}
 
     def constraints(self) -> dict[str, Any]:
         return {"active_learning.initial_per_class": POSITIVE_INT, "active_learning.query_size": POSITIVE_INT,
@@ -100,19 +107,14 @@ PACINGS = ("linear", "step", "exponential")
 ORDERS = ("curriculum", "random", "anti")
 
 
-class CurriculumDeclaration(SupervisedDeclaration):
+class CurriculumDeclaration(TechniqueDeclaration):
     """engine.learning.curriculum.Curriculum: the order and pace in which training samples are shown."""
 
     name = "supervised, curriculum"
     technique = "curriculum"
+    settings_class = CurriculumSettings
     wraps = ("supervised",)
     without_epochs = "a curriculum recipe trains at a pace fixed over all its epochs"
-
-    def settings(self) -> dict[str, Any]:
-        return dataclasses.asdict(CurriculumSettings())
-
-    def docs(self, config: dict) -> dict[str, str]:
-        return {f"curriculum.{key}": doc for key, doc in field_docs(CurriculumSettings).items()}
 
     def constraints(self) -> dict[str, Any]:
         fraction = Interval(Real, 0, 1, closed="right")
